@@ -1,0 +1,74 @@
+"""Wiring: settings, storage and detectors built once at start-up and handed to whoever needs them."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlite_utils import Database
+
+from bot.core.scanner import LinkScanner, LinkScanOptions
+from bot.settings import Settings, config_dir
+from bot.storage import AuditRepo, CommunitySettingsRepo, ListRepo, open_database
+from bot.storage.database import get_meta, set_meta
+
+log = logging.getLogger(__name__)
+
+
+def cli_actor() -> str:
+    """Who is acting when a command is typed on this machine, for provenance and the audit log."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@dataclass
+class App:
+    """Everything a command or a platform needs, built once."""
+
+    settings: Settings
+    db: Database
+    lists: ListRepo = field(init=False)
+    audit: AuditRepo = field(init=False)
+    communities: CommunitySettingsRepo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lists = ListRepo(self.db)
+        self.audit = AuditRepo(self.db)
+        self.communities = CommunitySettingsRepo(self.db)
+
+    @cached_property
+    def link_scanner(self) -> LinkScanner:
+        """A scanner over every enabled list, built from storage (rebuild after list changes)."""
+        from bot.lists import build_link_index
+
+        options = LinkScanOptions(
+            lookalikes=self.settings.links.lookalikes,
+            keywords=self.settings.links.keywords,
+            max_text_chars=self.settings.links.max_text_chars,
+        )
+        return LinkScanner(build_link_index(self.lists), options)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_app(settings: Settings) -> App:
+    """Open (or create) the database and load the starter lists into a new one."""
+    db = open_database(settings.storage.database)
+    app = App(settings=settings, db=db)
+    if get_meta(db, "seeded") is None:
+        from bot.lists import import_file
+
+        for seed in settings.lists.seed:
+            path = config_dir() / seed.file
+            report = import_file(
+                app, path, list_name=seed.list, tier=seed.tier, fmt="auto", actor="shield:seed"
+            )
+            log.info("loaded starter list %s: %d rules", seed.list, report.added)
+        set_meta(db, "seeded", "1")
+        db.conn.commit()
+    return app

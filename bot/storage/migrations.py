@@ -1,0 +1,129 @@
+"""Named schema migrations, applied in order inside transactions; never edit one that shipped."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("shield")
+
+
+@migrations(name="0001_lists")
+def create_lists(db: Database) -> None:
+    """Link lists (block, review, allow) and their rules, each rule with its provenance."""
+    db.execute(
+        """
+        CREATE TABLE lists (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            tier TEXT NOT NULL CHECK (tier IN ('block', 'review', 'allow')),
+            enabled INTEGER NOT NULL DEFAULT 1,
+            description TEXT,
+            source TEXT,
+            created_by TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE list_entries (
+            id INTEGER PRIMARY KEY,
+            list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('domain', 'path', 'keyword', 'ip')),
+            value TEXT NOT NULL,
+            tier TEXT CHECK (tier IS NULL OR tier IN ('block', 'review', 'allow')),
+            category TEXT,
+            confidence TEXT,
+            source TEXT,
+            added_by TEXT,
+            added_at TEXT NOT NULL,
+            note TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (list_id, kind, value)
+        )"""
+    )
+    db.execute("CREATE INDEX list_entries_value ON list_entries(value)")
+
+
+@migrations(name="0002_banks")
+def create_banks(db: Database) -> None:
+    """Hash banks (PDQ, pHash, MD5, SHA-256) and their entries: hashes and metadata, no media."""
+    db.execute(
+        """
+        CREATE TABLE banks (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            tier TEXT NOT NULL CHECK (tier IN ('block', 'review', 'allow')),
+            enabled INTEGER NOT NULL DEFAULT 1,
+            pdq_distance INTEGER,
+            phash_distance INTEGER,
+            description TEXT,
+            created_by TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE bank_entries (
+            id INTEGER PRIMARY KEY,
+            bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,
+            signal_type TEXT NOT NULL,
+            signal_value TEXT NOT NULL,
+            quality INTEGER,
+            item TEXT,
+            frame INTEGER,
+            source TEXT,
+            added_by TEXT,
+            added_at TEXT NOT NULL,
+            note TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            UNIQUE (bank_id, signal_type, signal_value)
+        )"""
+    )
+
+
+@migrations(name="0003_audit_log")
+def create_audit_log(db: Database) -> None:
+    """An append-only audit log; the only change allowed is redaction of a user's data."""
+    db.execute(
+        """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT,
+            subject TEXT,
+            community TEXT,
+            detail TEXT,
+            redacted INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+    )
+    db.execute(
+        """
+        CREATE TRIGGER audit_log_redact_only BEFORE UPDATE ON audit_log
+        WHEN NOT (OLD.redacted = 0 AND NEW.redacted = 1 AND NEW.id = OLD.id
+                  AND NEW.at = OLD.at AND NEW.action = OLD.action)
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+    )
+
+
+@migrations(name="0004_communities")
+def create_communities(db: Database) -> None:
+    """Per-community (Discord server, Twitch channel) settings that moderators can change."""
+    db.execute(
+        """
+        CREATE TABLE community_settings (
+            community TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_by TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (community, key)
+        )"""
+    )
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")

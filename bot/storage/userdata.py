@@ -1,0 +1,36 @@
+"""Delete what Shield stores about one person, on their request (GDPR-style erasure)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from bot.storage.audit import REDACTED, AuditRepo
+
+# (table, column) pairs that can hold a user identifier; a new table with user data adds a row.
+USER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("lists", "created_by"),
+    ("list_entries", "added_by"),
+    ("banks", "created_by"),
+    ("bank_entries", "added_by"),
+    ("community_settings", "updated_by"),
+)
+
+
+def delete_user_data(db: Database, user: str, *, requested_by: str) -> dict[str, int]:
+    """Redact `user` everywhere; returns the number of rows changed per table."""
+    counts: dict[str, int] = {}
+    with db.atomic():
+        for table, column in USER_COLUMNS:
+            cursor = db.execute(
+                f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608 (fixed names)
+                [REDACTED, user],
+            )
+            if cursor.rowcount:
+                counts[f"{table}.{column}"] = counts.get(table, 0) + cursor.rowcount
+        audit = AuditRepo(db)
+        changed = audit.redact_user(user)
+        if changed:
+            counts["audit_log"] = changed
+        # The record of the deletion names no one: it says that it happened and how much.
+        audit.record(requested_by, "user-data.delete", detail={"rows": sum(counts.values())})
+    return counts
