@@ -31,15 +31,16 @@ from bot.errors import ShieldError
     envvar="SHIELD_CONFIG",
     help="Your settings file (TOML) over config/default.toml (env SHIELD_CONFIG).",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Also log what Shield does (INFO level).")
 @click.version_option(__version__, prog_name="shield")
 @click.pass_context
-def cli(ctx: click.Context, db_path: str | None, config_path: str | None) -> None:
+def cli(ctx: click.Context, db_path: str | None, config_path: str | None, verbose: bool) -> None:
     """Shield keeps deepfake porn and other non-consensual intimate imagery out of chat.
 
     Start with `shield check 'a chat message'` to see what Shield would do, and
     `shield lists show` to see what it knows.
     """
-    obj = CliContext(config_path=config_path, db_path=db_path)
+    obj = CliContext(config_path=config_path, db_path=db_path, verbose=verbose)
     ctx.obj = obj
     ctx.call_on_close(obj.close)
 

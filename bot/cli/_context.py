@@ -18,6 +18,7 @@ from bot.settings import Settings, load_settings, with_database
 class CliContext:
     config_path: str | None
     db_path: str | None
+    verbose: bool = False
     _settings: Settings | None = None
     _app: App | None = field(default=None, repr=False)
 
@@ -27,8 +28,13 @@ class CliContext:
             settings = load_settings(self.config_path)
             if self.db_path:
                 settings = with_database(settings, self.db_path)
+            # One-shot commands stay quiet below warnings unless asked (-v); the bot logs at the
+            # configured level.
+            level = settings.logging.level
+            if not self.verbose and logging.getLevelName(level) < logging.WARNING:
+                level = "WARNING"
             logging.basicConfig(
-                level=settings.logging.level,
+                level=level,
                 stream=sys.stderr,
                 format="%(levelname)s %(name)s: %(message)s",
             )

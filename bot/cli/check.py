@@ -42,6 +42,8 @@ def check(ctx: CliContext, as_json: bool, text: tuple[str, ...]) -> None:
         if sys.stdin is None or sys.stdin.isatty():
             raise InputError("give the message to check, e.g. shield check 'see clothoff.io'")
         message = sys.stdin.read()
+        if not message.strip():
+            raise InputError("standard input was empty: give the message to check")
     else:
         message = " ".join(text)
     verdict = ctx.app.link_scanner.scan(message)

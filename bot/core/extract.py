@@ -29,10 +29,15 @@ _FORMATTING: Final = str.maketrans({c: None for c in "|`*~"})
 _SPACED: Final = regex.compile(r"(?<!\S)(?:\S (?=\S(?: |$))){3,}\S(?!\S)")
 _SPACED_GATE: Final = regex.compile(r"(?<!\S)\S \S \S \S(?!\S)")
 _INNER_MARKS: Final = frozenset("/?#@%\\=&")  # a token with one of these may hide more domains
-_SCHEME: Final = regex.compile(r"^[a-z][a-z0-9+.\-]*:[\\/]{1,}", regex.IGNORECASE)
+# A scheme: any followed by slashes, or a well-known one without ("https:evil.io" opens too).
+_SCHEME: Final = regex.compile(
+    r"^(?:[a-z][a-z0-9+.\-]*:[\\/]+|(?:https?|ftp|wss?|mailto):)", regex.IGNORECASE
+)
+# URLs with an IPv6 literal: their brackets must survive the markdown reading.
+_IPV6_URL: Final = regex.compile(r"(?:[a-z]+:)?//\[[0-9a-f:.]+\]\S*", regex.IGNORECASE)
 # A domain name: labels of letters, digits and hyphens (any script), at least one dot.
 _BARE_DOMAIN: Final = regex.compile(
-    r"(?<![\p{L}\p{N}\-_@.])(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-_]{0,61}[\p{L}\p{N}])?\.)+"
+    r"(?<![\p{L}\p{N}\-_.])(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-_]{0,61}[\p{L}\p{N}])?\.)+"
     r"(?:[\p{L}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?|xn--[a-z0-9\-]{1,59})(?![\p{L}\p{N}\-_])"
 )
 _TRIM: Final = ".,;:!?'\"()[]{}<>*_~|`"
@@ -90,7 +95,8 @@ def extract_links(text: str) -> list[Link]:
         return []  # most chat lines: nothing that could be a link
     seen: dict[tuple[str, str], Link] = {}
     tokens: set[str] = set()
-    for view in text_views(text):
+    ipv6 = [m.group(0) for m in _IPV6_URL.finditer(text)] if "[" in text else []
+    for view in (" ".join(ipv6), *text_views(text)):
         for token in view.split():
             if token in tokens or ("." not in token and "%" not in token and ":" not in token):
                 continue

@@ -7,6 +7,7 @@ fetched at run time.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -74,18 +75,40 @@ def canonical_ip(text: str) -> str | None:
     return str(address)
 
 
-@lru_cache(maxsize=65536)
+# A host already in canonical form: ASCII lower-case labels (the common case in big lists).
+_PLAIN_HOST: Final = re.compile(r"^(?!.*xn--)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)+$")
+_CANONICAL_HOST: Final = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
+_NOT_IN_HOSTS: Final = frozenset("@/?#\\:* ")
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """A value quoted for an error message: control characters escaped, long text cut."""
+    quoted = repr(text[:limit])
+    return quoted + ("..." if len(text) > limit else "")
+
+
 def canonical_host(text: str) -> str:
     """ASCII, lower-case form of a host name (IDNA/UTS-46), or ValueError saying what is wrong."""
     raw = text.strip().rstrip(".")
     if not raw:
         raise ValueError("empty host name")
+    if len(raw) > MAX_HOST_CHARS:
+        raise ValueError(f"{shown(text)} is longer than a host name can be")
+    if _PLAIN_HOST.match(raw):
+        return raw
+    return _canonical_host(raw, text)
+
+
+@lru_cache(maxsize=16384)
+def _canonical_host(raw: str, text: str) -> str:
     ip = canonical_ip(raw)
     if ip is not None:
         return ip
+    if not _NOT_IN_HOSTS.isdisjoint(raw):
+        raise ValueError(f"{shown(text)} is not a host name (it has a user, port, path or '*')")
     parsed = parse_url(f"http://{raw}/")
-    if parsed is None or parsed.path:
-        raise ValueError(f"{text!r} is not a valid host name")
+    if parsed is None or parsed.path or not (parsed.is_ip or _CANONICAL_HOST.match(parsed.host)):
+        raise ValueError(f"{shown(text)} is not a valid host name")
     return parsed.host
 
 

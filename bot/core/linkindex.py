@@ -33,7 +33,13 @@ _LEET: Final = {
     "b": "b8",
 }
 _SEPARATORS: Final = r"[\s\-_.]*"
-_HOST_SEPARATORS: Final = r"[\-.]?"
+_HOST_SEPARATORS: Final = r"-?"
+# Words that mirror sites glue to a brand ("getclothoff", "clothoffapp"). In a host name a
+# keyword must stand alone in its label part, or with one of these: "crushair" is not "crushai".
+_HOST_AFFIXES: Final = (
+    "get|try|go|my|the|use|free|new|best|real|official|app|apps|web|online|pro|hub|ai|bot|"
+    "site|vip|plus|now|io|net|tv|top"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +181,10 @@ class LinkIndex:
             return None
         groups = "|".join(f"({_keyword_pattern(k, in_host=in_host)})" for k in self._keyword_list)
         if in_host:
-            return regex.compile(groups)
+            return regex.compile(
+                rf"(?:^|(?<=[.\-0-9]))(?:{_HOST_AFFIXES})?(?:{groups})(?:{_HOST_AFFIXES})?"
+                r"(?=$|[.\-0-9])"
+            )
         return regex.compile(rf"(?<![\p{{L}}\p{{N}}])(?:{groups})(?![\p{{L}}\p{{N}}])")
 
     def __len__(self) -> int:

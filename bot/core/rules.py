@@ -12,7 +12,7 @@ from enum import StrEnum
 
 import regex
 
-from bot.core.hosts import canonical_host, canonical_ip, is_public_suffix, parse_url
+from bot.core.hosts import canonical_host, canonical_ip, is_public_suffix, parse_url, shown
 
 MIN_KEYWORD_CHARS = 4  # shorter brand names match too much ordinary chat
 MAX_KEYWORD_CHARS = 64
@@ -48,6 +48,7 @@ class LinkRule:
 
 _SPACES = regex.compile(r"[\s_\-.]+")
 _WORDISH = regex.compile(r"[\p{L}\p{N}]")
+_WORD = regex.compile(r"[\p{L}\p{N}\p{M}']+")
 
 
 def domain_rule(text: str) -> LinkRule:
@@ -56,10 +57,10 @@ def domain_rule(text: str) -> LinkRule:
     if canonical_ip(host) is not None:
         return LinkRule(RuleKind.IP, host)
     if "." not in host:
-        raise ValueError(f"{text!r} is a single label, not a domain (did you mean {text}.com?)")
+        raise ValueError(f"{shown(text)} is a single label, not a domain (a domain has a dot)")
     if is_public_suffix(host):
         raise ValueError(
-            f"{text!r} is a public suffix: a rule for it would match every site under it"
+            f"{shown(text)} is a public suffix: a rule for it would match every site under it"
         )
     return LinkRule(RuleKind.DOMAIN, host)
 
@@ -68,7 +69,7 @@ def path_rule(host: str, path: str) -> LinkRule:
     """A rule for one path on one host (and its subdomains), compared by whole segments."""
     parsed = parse_url(f"http://{host}{path if path.startswith('/') else '/' + path}")
     if parsed is None:
-        raise ValueError(f"{host}{path!r} is not a valid host and path")
+        raise ValueError(f"{shown(host + path)} is not a valid host and path")
     if not parsed.path:
         return domain_rule(parsed.host)
     base = domain_rule(parsed.host)
@@ -82,12 +83,12 @@ def keyword_rule(text: str) -> LinkRule:
     letters = len(_WORDISH.findall(words))
     if letters < MIN_KEYWORD_CHARS:
         raise ValueError(
-            f"keyword {text!r} is too short: at least {MIN_KEYWORD_CHARS} letters or digits"
+            f"keyword {shown(text)} is too short: at least {MIN_KEYWORD_CHARS} letters or digits"
         )
     if len(words) > MAX_KEYWORD_CHARS:
-        raise ValueError(f"keyword {text!r} is longer than {MAX_KEYWORD_CHARS} characters")
-    if not all(_WORDISH.search(w) for w in words.split(" ")):
-        raise ValueError(f"keyword {text!r} must be made of words")
+        raise ValueError(f"keyword {shown(text)} is longer than {MAX_KEYWORD_CHARS} characters")
+    if not all(_WORD.fullmatch(w) for w in words.split(" ")):
+        raise ValueError(f"keyword {shown(text)} must be words of letters and digits")
     return LinkRule(RuleKind.KEYWORD, words)
 
 
@@ -110,11 +111,11 @@ def parse_rule(text: str) -> LinkRule:
         if kind == RuleKind.IP:
             ip = canonical_ip(rest.strip())
             if ip is None:
-                raise ValueError(f"{rest.strip()!r} is not an IP address")
+                raise ValueError(f"{shown(rest.strip())} is not an IP address")
             return LinkRule(RuleKind.IP, ip)
         rule = parse_rule(rest)
-        if rule.kind is RuleKind.KEYWORD or (kind == RuleKind.DOMAIN and rule.kind is RuleKind.PATH):
-            raise ValueError(f"{rest.strip()!r} is not a {kind}")
+        if rule.kind != kind:
+            raise ValueError(f"{shown(rest.strip())} is not a {kind}")
         return rule
     if any(ch.isspace() for ch in raw):
         return keyword_rule(raw)
@@ -127,7 +128,7 @@ def parse_rule(text: str) -> LinkRule:
         url = "http://" + raw
     parsed = parse_url(url)
     if parsed is None:
-        raise ValueError(f"{text.strip()!r} is neither a domain, a URL nor a keyword")
+        raise ValueError(f"{shown(text.strip())} is neither a domain, a URL nor a keyword")
     if parsed.is_ip:
         return LinkRule(RuleKind.IP, parsed.host)
     if parsed.path:
