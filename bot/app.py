@@ -1,4 +1,4 @@
-"""Wiring: settings, storage and detectors built once at start-up and handed to whoever needs them."""
+"""Wiring: settings, storage and detectors, built once at start-up and handed to their users."""
 
 from __future__ import annotations
 

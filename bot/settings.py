@@ -32,31 +32,31 @@ class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     """Base of every settings section: immutable, and strict about key names."""
 
 
-class StorageSettings(_Section):
+class StorageSettings(_Section, frozen=True):
     database: str = "shield.db"
 
 
-class LinkSettings(_Section):
+class LinkSettings(_Section, frozen=True):
     lookalikes: bool = True
     keywords: bool = True
     max_text_chars: int = 20_000
 
 
-class SeedList(_Section):
+class SeedList(_Section, frozen=True):
     file: str
     list: str
     tier: Literal["block", "review", "allow"] = "block"
 
 
-class ListSettings(_Section):
+class ListSettings(_Section, frozen=True):
     seed: tuple[SeedList, ...] = ()
 
 
-class LoggingSettings(_Section):
+class LoggingSettings(_Section, frozen=True):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-class FetchSettings(_Section):
+class FetchSettings(_Section, frozen=True):
     enabled: bool = True
     allow_private_addresses: bool = False
     max_bytes: int = 25 * 1024 * 1024
@@ -65,7 +65,7 @@ class FetchSettings(_Section):
     user_agent: str = "Mozilla/5.0 (compatible; link-preview)"
 
 
-class MediaSettings(_Section):
+class MediaSettings(_Section, frozen=True):
     max_pixels: int = 40_000_000
     max_frames: int = 32
     video_max_seconds: float = 900.0
@@ -76,14 +76,14 @@ class MediaSettings(_Section):
     hash_timeout_seconds: float = 20.0
 
 
-class MatchingSettings(_Section):
+class MatchingSettings(_Section, frozen=True):
     pdq_block_distance: int = 31
     pdq_review_distance: int = 48
     pdq_min_quality: int = 50
     phash_review_distance: int = 8
 
 
-class Secrets(_Section):
+class Secrets(_Section, frozen=True):
     """Tokens and keys, read only from the environment and never printed."""
 
     discord_token: str | None = None
@@ -93,7 +93,7 @@ class Secrets(_Section):
         return f"Secrets(set={names})"
 
 
-class Settings(_Section):
+class Settings(_Section, frozen=True):
     storage: StorageSettings = StorageSettings()
     links: LinkSettings = LinkSettings()
     lists: ListSettings = ListSettings()

@@ -77,7 +77,12 @@ Shield = Callable[..., Result]
 def shield(tmp_path: Path) -> Shield:
     """Run the installed `shield` command (as `python -m bot`) against a database in tmp_path."""
 
-    def run(*args: str, db: Path | None = None, stdin: str | None = None, env: dict[str, str] | None = None) -> Result:
+    def run(
+        *args: str,
+        db: Path | None = None,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Result:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("SHIELD_")}
         environment.update(env or {})
         command = [sys.executable, "-m", "bot", "--db", str(db or tmp_path / "shield.db"), *args]

@@ -12,12 +12,35 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "bot" / "core"
 
 # Pure libraries the core may use; everything else outside the standard library is refused.
-CORE_ALLOWED_THIRD_PARTY = {"ada_url", "publicsuffixlist", "regex", "numpy", "confusable_homoglyphs"}
+CORE_ALLOWED_THIRD_PARTY = {
+    "ada_url",
+    "publicsuffixlist",
+    "regex",
+    "numpy",
+    "confusable_homoglyphs",
+}
 # Standard-library modules that do I/O or talk to the world.
 CORE_FORBIDDEN_STDLIB = {
-    "asyncio", "socket", "ssl", "http", "urllib.request", "sqlite3", "subprocess", "os",
-    "shutil", "tempfile", "pathlib", "io", "logging", "threading", "multiprocessing",
-    "concurrent", "select", "selectors", "ftplib", "smtplib",
+    "asyncio",
+    "socket",
+    "ssl",
+    "http",
+    "urllib.request",
+    "sqlite3",
+    "subprocess",
+    "os",
+    "shutil",
+    "tempfile",
+    "pathlib",
+    "io",
+    "logging",
+    "threading",
+    "multiprocessing",
+    "concurrent",
+    "select",
+    "selectors",
+    "ftplib",
+    "smtplib",
 }
 
 

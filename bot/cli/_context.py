@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
+from rich.markup import escape
+from rich.table import Table
 
 from bot.app import App, open_app
 from bot.settings import Settings, load_settings, with_database
@@ -54,6 +56,11 @@ class CliContext:
 
 
 pass_context = click.make_pass_decorator(CliContext)
+
+
+def add_row(table: Table, *cells: object) -> None:
+    """A table row of user data, shown literally (a "[red]" in a list's source is not markup)."""
+    table.add_row(*(escape(str(cell)) for cell in cells))
 
 
 def print_json(data: Any) -> None:

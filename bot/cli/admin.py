@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.app import cli_actor
-from bot.cli._context import CliContext, pass_context, print_json
+from bot.cli._context import CliContext, add_row, pass_context, print_json
 from bot.storage.communities import REGISTRY, check_community
 from bot.storage.userdata import delete_user_data
 
@@ -40,7 +40,7 @@ def audit_command(ctx: CliContext, limit: int, action: str | None, as_json: bool
     table = Table("id", "at", "actor", "action", "target", "detail")
     for e in entries:
         detail = ", ".join(f"{k}={v}" for k, v in e.detail.items())
-        table.add_row(str(e.id), e.at, e.actor, e.action, e.target or "", detail)
+        add_row(table, str(e.id), e.at, e.actor, e.action, e.target or "", detail)
     Console(width=200).print(table)
 
 

@@ -20,7 +20,9 @@ def format_verdict(verdict: Verdict) -> str:
         where = f"{f.source_kind} {f.source}"
         extra = f", distance {f.distance}" if f.distance is not None else ""
         note = f" ({f.note})" if f.note else ""
-        lines.append(f"  {f.tier.value:<6} {f.signal}: {f.value} matched {f.matched} [{where}{extra}]{note}")
+        lines.append(
+            f"  {f.tier.value:<6} {f.signal}: {f.value} matched {f.matched} [{where}{extra}]{note}"
+        )
     for f in verdict.allowed:
         lines.append(f"  allowed {f.signal}: {f.value} (an allow-list covers it)")
     if not verdict.findings and not verdict.allowed:

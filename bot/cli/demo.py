@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from bot.app import open_app
 from bot.cli._context import CliContext, pass_context
@@ -16,13 +17,25 @@ from bot.settings import with_database
 # (who, message, what it shows)
 SCENE: tuple[tuple[str, str, str], ...] = (
     ("viewer1", "gg that clutch was insane", "ordinary chat passes untouched"),
-    ("viewer2", "schedule is on https://www.twitch.tv/videos and discord.gg/abc", "platform links pass"),
+    (
+        "viewer2",
+        "schedule is on https://www.twitch.tv/videos and discord.gg/abc",
+        "platform links pass",
+    ),
     ("troll1", "lol look what someone made of her: clothoff.io", "a listed nudify site"),
     ("troll2", "clothoff[.]io (remove the brackets)", "defanged link"),
     ("troll3", "c l o t h o f f . i o", "spaced-out letters"),
     ("troll4", "https://cl\u200bothoff.io/her-name", "a zero-width space inside the name"),
-    ("troll5", "\uff43\uff4c\uff4f\uff54\uff48\uff4f\uff46\uff46\uff0e\uff49\uff4f", "full-width letters"),
-    ("troll6", "[totally safe](https://streams.example@mrdeepfakes.com/)", "masked link with userinfo"),
+    (
+        "troll5",
+        "\uff43\uff4c\uff4f\uff54\uff48\uff4f\uff46\uff46\uff0e\uff49\uff4f",
+        "full-width letters",
+    ),
+    (
+        "troll6",
+        "[totally safe](https://streams.example@mrdeepfakes.com/)",
+        "masked link with userinfo",
+    ),
     ("troll7", "https://www.google.com/url?q=https://undress.app/", "open redirect"),
     ("troll8", "cl\u043ethoff.io is the new mirror", "Cyrillic look-alike: held for review"),
     ("troll9", "try crushai, it's free", "brand keyword without a domain: held for review"),
@@ -30,7 +43,11 @@ SCENE: tuple[tuple[str, str, str], ...] = (
 )
 
 _STYLE = {"block": "bold red", "review": "bold yellow", "allow": "green"}
-_ACTION = {"block": "deleted, moderators alerted", "review": "held for moderators", "allow": "shown"}
+_ACTION = {
+    "block": "deleted, moderators alerted",
+    "review": "held for moderators",
+    "allow": "shown",
+}
 
 
 @click.command()
@@ -50,13 +67,16 @@ def demo(ctx: CliContext, fast: bool) -> None:
                 verdict = scanner.scan(message)
                 micros = (time.perf_counter() - started) * 1e6
                 style = _STYLE[verdict.verdict]
-                console.print(f"[dim]{who}:[/] {message.encode('unicode_escape').decode() if not message.isprintable() else message}")
+                shown = message if message.isprintable() else ascii(message)[1:-1]
+                console.print(f"[dim]{who}:[/] {escape(shown)}")
                 console.print(
                     f"  [{style}]{verdict.verdict.upper():<6}[/] {_ACTION[verdict.verdict]}"
                     f"  [dim]({what}; {micros:.0f} µs)[/]"
                 )
                 for f in verdict.findings:
-                    console.print(f"         [dim]{f.signal} {f.value} -> {f.matched} ({f.source})[/]")
+                    console.print(
+                        f"         [dim]{f.signal} {f.value} -> {f.matched} ({f.source})[/]"
+                    )
                 if not fast:
                     time.sleep(0.4)
         finally:

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from bot.app import cli_actor
-from bot.cli._context import CliContext, pass_context, print_json
+from bot.cli._context import CliContext, add_row, pass_context, print_json
 from bot.core.verdict import Tier
 from bot.errors import InputError
 from bot.lists import ImportReport, add_rule, import_file, parse_user_rule, remove_rule
@@ -101,13 +101,17 @@ def _report_text(report: ImportReport, file: Path) -> str:
         f"Imported {file.name} into list {report.list_name} (format: {report.format}): "
         f"{report.added} new, {report.existing} already there"
         + (f", {report.duplicates} repeated in the file" if report.duplicates else "")
-        + (f", {report.unsupported} rules of kinds Shield does not use" if report.unsupported else "")
+        + (
+            f", {report.unsupported} rules of kinds Shield does not use"
+            if report.unsupported
+            else ""
+        )
         + "."
     ]
     if report.bad:
         lines.append(f"{len(report.bad)} bad lines skipped:")
         for bad in report.bad[:BAD_LINES_SHOWN]:
-            lines.append(f"  line {bad.line}: {bad.text!r}: {bad.reason}")
+            lines.append(f"  line {bad.line}: {bad.text}: {bad.reason}")
         if len(report.bad) > BAD_LINES_SHOWN:
             lines.append(f"  ... and {len(report.bad) - BAD_LINES_SHOWN} more (--json lists all)")
     return "\n".join(lines)
@@ -137,8 +141,8 @@ def add_command(
             actor=cli_actor(),
             note=note,
         )
-        state = "added" if added else "already in"
-        click.echo(f"{state} {rule.kind.value} {rule.value} {'to' if added else ''} list {list_name}".replace("  ", " "))
+        where = "to list" if added else "was already in list"
+        click.echo(f"{'added ' if added else ''}{rule.kind.value} {rule.value} {where} {list_name}")
 
 
 @lists_group.command(name="remove")
@@ -180,8 +184,14 @@ def show_command(ctx: CliContext, name: str | None, limit: int | None, as_json: 
             return
         table = Table("list", "tier", "enabled", "rules", "source")
         for i in infos:
-            rules = f"{i.entries}" + (f" ({i.entries - i.enabled_entries} disabled)" if i.enabled_entries < i.entries else "")
-            table.add_row(i.name, i.tier.value, "yes" if i.enabled else "no", rules, i.source or "")
+            rules = f"{i.entries}" + (
+                f" ({i.entries - i.enabled_entries} disabled)"
+                if i.enabled_entries < i.entries
+                else ""
+            )
+            add_row(
+                table, i.name, i.tier.value, "yes" if i.enabled else "no", rules, i.source or ""
+            )
         Console().print(table)
         return
     info = app.lists.get(name)
@@ -189,14 +199,24 @@ def show_command(ctx: CliContext, name: str | None, limit: int | None, as_json: 
         raise InputError(f"there is no list called {name!r} (see: shield lists show)")
     rows = app.lists.entries(info.id, limit=limit)
     if as_json:
-        print_json({"name": info.name, "tier": info.tier.value, "enabled": info.enabled, "rules": rows})
+        print_json(
+            {"name": info.name, "tier": info.tier.value, "enabled": info.enabled, "rules": rows}
+        )
         return
-    click.echo(f"list {info.name}: tier {info.tier.value}, {'enabled' if info.enabled else 'disabled'}, {info.entries} rules")
+    state = "enabled" if info.enabled else "disabled"
+    click.echo(f"list {info.name}: tier {info.tier.value}, {state}, {info.entries} rules")
     table = Table("kind", "rule", "tier", "on", "category", "source", "added by", "added at")
     for r in rows:
-        table.add_row(
-            r["kind"], r["value"], r["tier"], "yes" if r["enabled"] else "no",
-            r["category"] or "", (r["source"] or "")[:60], r["added_by"] or "", r["added_at"],
+        add_row(
+            table,
+            r["kind"],
+            r["value"],
+            r["tier"],
+            "yes" if r["enabled"] else "no",
+            r["category"] or "",
+            (r["source"] or "")[:60],
+            r["added_by"] or "",
+            r["added_at"],
         )
     Console(width=200).print(table)
 
@@ -216,7 +236,9 @@ def _toggle(ctx: CliContext, name: str, rules: tuple[str, ...], enabled: bool) -
         rule = parse_user_rule(text)
         if not app.lists.set_entry_enabled(info.id, rule, enabled):
             raise InputError(f"{rule.value} is not in list {info.name}")
-        app.audit.record(cli_actor(), f"list.rule-{word[:-1]}", info.name, detail={"rule": rule.value})
+        app.audit.record(
+            cli_actor(), f"list.rule-{word[:-1]}", info.name, detail={"rule": rule.value}
+        )
         click.echo(f"{rule.value} {word} in list {info.name}")
 
 

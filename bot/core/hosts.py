@@ -76,7 +76,9 @@ def canonical_ip(text: str) -> str | None:
 
 
 # A host already in canonical form: ASCII lower-case labels (the common case in big lists).
-_PLAIN_HOST: Final = re.compile(r"^(?!.*xn--)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)+$")
+_PLAIN_HOST: Final = re.compile(
+    r"^(?!.*xn--)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)+$"
+)
 _CANONICAL_HOST: Final = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
 _NOT_IN_HOSTS: Final = frozenset("@/?#\\:* ")
 

@@ -23,7 +23,9 @@ _BLANKS: Final = str.maketrans({"\u2800": " ", "\u3000": " "})
 # Full stops that IDNA treats as label separators (after NFKC only U+3002 is left of them).
 _IDEOGRAPHIC_STOP: Final = "\u3002"
 # Characters drawn as a dot; only read as one between two letters or digits.
-_DOT_LIKE: Final = regex.compile(r"(?<=[\p{L}\p{N}])[\u00b7\u2022\u2219\u22c5\u30fb\uff65\u2e31\u0387\u16eb](?=[\p{L}\p{N}])")
+_DOT_LIKE: Final = regex.compile(
+    r"(?<=[\p{L}\p{N}])[\u00b7\u2022\u2219\u22c5\u30fb\uff65\u2e31\u0387\u16eb](?=[\p{L}\p{N}])"
+)
 
 _HXXP: Final = regex.compile(r"\bh(?:xx|\*\*|\[xx\]|tt|xt|tx)p(s?)(?=\s*(?:\[:\]|\(:\)|:))")
 # [.] (.) {.} <.> [dot] (dot) [ . ], with any run of brackets and spaces around the dot.
@@ -31,17 +33,21 @@ _BRACKET_DOT: Final = regex.compile(
     r"\s*[\[\(\{<][\[\(\{<\s]*(?:\.|dot|d0t|punkt|point)[\s\]\)\}>]*[\]\)\}>]\s*"
 )
 _BRACKET_COLON: Final = regex.compile(r"[\[\(\{]\s*(:|://|/|//)\s*[\]\)\}]")
-_SPELLED_DOT: Final = regex.compile(r"(?<=[\p{L}\p{N}])\s*[\-_]?\s*\b(?:dot|d0t)\b\s*[\-_]?\s*(?=[\p{L}\p{N}])")
+_SPELLED_DOT: Final = regex.compile(
+    r"(?<=[\p{L}\p{N}])\s*[\-_]?\s*\b(?:dot|d0t)\b\s*[\-_]?\s*(?=[\p{L}\p{N}])"
+)
 _SPACED_SCHEME: Final = regex.compile(r"\b(https?)\s*:\s*/\s*/\s*")
 # "example . com", "example. com", "example .com": only joined when the right side is a TLD.
-_SPACED_DOT: Final = regex.compile(r"(?<=[\p{L}\p{N}])(\s+\.\s*|\.\s+)(?P<tld>[\p{L}][\p{L}\p{N}\-]{1,62})\b")
+_SPACED_DOT: Final = regex.compile(
+    r"(?<=[\p{L}\p{N}])(\s+\.\s*|\.\s+)(?P<tld>[\p{L}][\p{L}\p{N}\-]{1,62})\b"
+)
 
 
 def _join_spaced_dot(match: regex.Match[str]) -> str:
-    tld = match.group("tld")
+    tld = str(match.group("tld"))
     if public_suffix(tld) == tld:
         return "." + tld
-    return match.group(0)
+    return str(match.group(0))
 
 
 def _spelled_dot(match: regex.Match[str]) -> str:
@@ -50,7 +56,7 @@ def _spelled_dot(match: regex.Match[str]) -> str:
     label = regex.match(r"[\p{L}\p{N}\-]+", rest)
     if label and public_suffix(label.group(0)) == label.group(0):
         return "."
-    return match.group(0)
+    return str(match.group(0))
 
 
 def _one_pass(text: str) -> str:

@@ -116,4 +116,6 @@ class LinkScanner:
 
 
 def _finding(signal: str, value: str, matched: str, source: Source) -> Finding:
-    return Finding(signal=signal, value=value, matched=matched, source=source.name, tier=source.tier)
+    return Finding(
+        signal=signal, value=value, matched=matched, source=source.name, tier=source.tier
+    )

@@ -58,7 +58,16 @@ class AuditRepo:
         sql += " ORDER BY id DESC LIMIT ?"
         params.append(limit)
         return [
-            AuditEntry(*row[:7], detail=json.loads(row[7] or "{}"))
+            AuditEntry(
+                id=row[0],
+                at=row[1],
+                actor=row[2],
+                action=row[3],
+                target=row[4],
+                subject=row[5],
+                community=row[6],
+                detail=json.loads(row[7] or "{}"),
+            )
             for row in self.db.execute(sql, params).fetchall()
         ]
 

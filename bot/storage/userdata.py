@@ -22,7 +22,7 @@ def delete_user_data(db: Database, user: str, *, requested_by: str) -> dict[str,
     with db.atomic():
         for table, column in USER_COLUMNS:
             cursor = db.execute(
-                f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608 (fixed names)
+                f"UPDATE {table} SET {column} = ? WHERE {column} = ?",
                 [REDACTED, user],
             )
             if cursor.rowcount:

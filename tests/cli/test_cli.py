@@ -36,7 +36,11 @@ def test_check_json_contract(shield: Shield) -> None:
     assert data["verdict"] == "block"
     finding = data["findings"][0]
     assert set(finding) >= {"signal", "value", "matched", "list", "tier"}
-    assert (finding["matched"], finding["list"], finding["tier"]) == ("clothoff.io", "deepfake-sites", "block")
+    assert (finding["matched"], finding["list"], finding["tier"]) == (
+        "clothoff.io",
+        "deepfake-sites",
+        "block",
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,7 +72,9 @@ LIST_FILES = {
 
 
 @pytest.mark.parametrize("fmt", sorted(LIST_FILES))
-def test_import_each_format_detected_and_idempotent(shield: Shield, tmp_path: Path, fmt: str) -> None:
+def test_import_each_format_detected_and_idempotent(
+    shield: Shield, tmp_path: Path, fmt: str
+) -> None:
     """Each common format is detected; bad lines are reported with line numbers; twice adds nothing."""
     path = tmp_path / f"list.{fmt}.txt"
     path.write_text(LIST_FILES[fmt])
@@ -89,14 +95,27 @@ def test_forced_format_and_review_tier(shield: Shield, tmp_path: Path) -> None:
     """--format forces the parser; --tier review holds instead of deleting."""
     path = tmp_path / "list.txt"
     path.write_text("alpha-bad.com\n")
-    result = shield("lists", "import", "--list", "r", "--tier", "review", "--format", "plain", str(path))
+    result = shield(
+        "lists", "import", "--list", "r", "--tier", "review", "--format", "plain", str(path)
+    )
     assert result.code == 0 and "1 new" in result.out
     assert shield("check", "--json", "alpha-bad.com").json()["verdict"] == "review"
 
 
 def test_add_show_disable_remove(shield: Shield) -> None:
     """Rules can be added in any syntax, shown with provenance, disabled and removed."""
-    assert shield("lists", "add", "--list", "mine", "||evil-one.com^", "t.me/badchan", "keyword:foobarbrand").code == 0
+    assert (
+        shield(
+            "lists",
+            "add",
+            "--list",
+            "mine",
+            "||evil-one.com^",
+            "t.me/badchan",
+            "keyword:foobarbrand",
+        ).code
+        == 0
+    )
     assert shield("check", "--json", "https://t.me/badchan/5").json()["verdict"] == "block"
     shown = shield("lists", "show", "mine", "--json").json()
     assert {r["value"] for r in shown["rules"]} == {"evil-one.com", "t.me/badchan", "foobarbrand"}
@@ -122,7 +141,10 @@ def test_allow_list_entry_wins(shield: Shield) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("lists", "import", "--list", "x", "--tier", "block", "/nonexistent/list.txt"), "does not exist"),
+        (
+            ("lists", "import", "--list", "x", "--tier", "block", "/nonexistent/list.txt"),
+            "does not exist",
+        ),
         (("lists", "import", "--list", "x", "--tier", "sometimes", "f"), "sometimes"),
         (("lists", "add", "--list", "x", "co.uk"), "public suffix"),
         (("lists", "remove", "--list", "nolist", "a.com"), "no list called"),
@@ -132,7 +154,9 @@ def test_allow_list_entry_wins(shield: Shield) -> None:
         (("community", "set", "streamer", "dry_run", "true"), "not valid"),
     ],
 )
-def test_errors_are_one_line_without_traceback(shield: Shield, args: tuple[str, ...], message: str) -> None:
+def test_errors_are_one_line_without_traceback(
+    shield: Shield, args: tuple[str, ...], message: str
+) -> None:
     """Bad usage or input exits non-zero with one line on standard error that says what to do."""
     result = shield(*args, stdin="")
     assert result.code != 0
@@ -147,7 +171,9 @@ def test_bad_config_names_the_key(shield: Shield, tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("[links]\nlookalike = true\n")
     result = shield("--config", str(config), "check", "x")
-    assert result.code != 0 and "links.lookalike" in result.err and len(result.err.splitlines()) == 1
+    assert (
+        result.code != 0 and "links.lookalike" in result.err and len(result.err.splitlines()) == 1
+    )
     via_env = shield("check", "x", env={"SHIELD_CONFIG": str(config)})
     assert via_env.code != 0 and "links.lookalike" in via_env.err
 

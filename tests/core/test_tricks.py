@@ -39,7 +39,11 @@ TRICKS: list[tuple[str, str, str]] = [
     ("hxxps://clothoff[.]io", "block", "clothoff.io"),
     ("hxxp[:]//clothoff[.]io/x", "block", "clothoff.io"),
     ("https : // clothoff.io", "block", "clothoff.io"),
-    ("\U0001d41c\U0001d425\U0001d428\U0001d42d\U0001d421\U0001d428\U0001d41f\U0001d41f.io", "block", "clothoff.io"),  # bold maths letters
+    (
+        "\U0001d41c\U0001d425\U0001d428\U0001d42d\U0001d421\U0001d428\U0001d41f\U0001d41f.io",
+        "block",
+        "clothoff.io",
+    ),  # bold maths letters
     ("c l o t h o f f . i o", "block", "clothoff.io"),
     # Discord markdown
     ("[cute cats](https://clothoff.io/x)", "block", "clothoff.io"),
@@ -152,7 +156,9 @@ def test_allow_list_wins(scanner: LinkScanner) -> None:
     """An allow-listed host is never acted on, even if another list would match it."""
     from tests.conftest import make_scanner
 
-    strict = make_scanner([("discord.com", "careless-list", "block"), ("discord.com", "allow", "allow")])
+    strict = make_scanner(
+        [("discord.com", "careless-list", "block"), ("discord.com", "allow", "allow")]
+    )
     result = strict.scan("https://discord.com/channels/1/2")
     assert result.verdict == "allow"
     assert result.allowed and result.allowed[0].matched == "discord.com"

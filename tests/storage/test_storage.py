@@ -59,7 +59,10 @@ def test_new_database_knows_the_starter_list(app: App) -> None:
 def test_adding_twice_changes_nothing_and_tiers_override(app: App) -> None:
     """Entries are unique per list; an entry may carry its own tier."""
     info = app.lists.ensure("mine", Tier.BLOCK, created_by="cli:test")
-    entries = [NewEntry(parse_rule("a-bad-site.com")), NewEntry(parse_rule("maybe.com"), tier=Tier.REVIEW)]
+    entries = [
+        NewEntry(parse_rule("a-bad-site.com")),
+        NewEntry(parse_rule("maybe.com"), tier=Tier.REVIEW),
+    ]
     assert app.lists.add_entries(info.id, entries, added_by="cli:test") == (2, 0)
     assert app.lists.add_entries(info.id, entries, added_by="cli:test") == (0, 2)
     tiers = {r["value"]: r["tier"] for r in app.lists.entries(info.id)}
@@ -105,8 +108,11 @@ def test_delete_user_data_redacts_everywhere(app: App) -> None:
     counts = delete_user_data(app.db, "discord:42", requested_by="cli:admin")
 
     assert counts["audit_log"] == 2
-    dump = "\n".join(str(row) for table in ("lists", "list_entries", "audit_log", "community_settings")
-                     for row in app.db.execute(f"SELECT * FROM {table}").fetchall())  # noqa: S608
+    dump = "\n".join(
+        str(row)
+        for table in ("lists", "list_entries", "audit_log", "community_settings")
+        for row in app.db.execute(f"SELECT * FROM {table}").fetchall()
+    )
     assert "discord:42" not in dump
     last = app.audit.recent(1)[0]
     assert last.action == "user-data.delete" and "discord:42" not in str(last)
