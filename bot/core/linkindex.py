@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import regex
 
+from bot.core.hosts import to_unicode
 from bot.core.lookalike import fold, skeleton
 from bot.core.rules import RuleKind
 from bot.core.verdict import Tier
@@ -55,11 +56,11 @@ class _HashTable:
 
     __slots__ = ("_hashes", "_values")
 
-    def __init__(self, keys: list[str], values: list[int]) -> None:
-        hashes = np.fromiter((hash(k) for k in keys), dtype=np.int64, count=len(keys))
+    def __init__(self, hashes: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> None:
+        """`hashes` are Python `hash()` values of the keys, `values` the ints they map to."""
         order = np.argsort(hashes, kind="stable")
         self._hashes = hashes[order]
-        self._values = np.asarray(values, dtype=np.uint32)[order]
+        self._values = values[order]
 
     def get(self, key: str) -> list[int]:
         wanted = hash(key)
@@ -128,18 +129,31 @@ class LinkIndexBuilder:
         else:
             raise ValueError(f"unknown rule kind {kind!r}")
 
-    def add_many(self, rows: Iterable[tuple[str, str, str, Tier]]) -> None:
+    def add_many(self, rows: Iterable[tuple[str, str, str, Tier | str]]) -> None:
+        """Add many rules; the hot loop for loading a million-domain list at start-up."""
+        hosts = self._hosts
+        codes: dict[tuple[str, str], int] = {}
+        domain, allow = RuleKind.DOMAIN.value, Tier.ALLOW.value
         for kind, value, list_name, tier in rows:
-            self.add(kind, value, list_name, tier)
+            code = codes.get((list_name, tier))
+            if code is None:
+                code = codes[list_name, tier] = self._code(list_name, Tier(tier))
+            if kind == domain and tier != allow and value not in hosts:
+                hosts[value] = code  # the common case: a new domain
+            else:
+                self.add(kind, value, list_name, Tier(tier))
 
     def build(self) -> LinkIndex:
         sources = [source for source, _ in sorted(self._sources.items(), key=lambda kv: kv[1])]
-        lookalike_domains: list[str] = []
-        lookalike_keys: list[str] = []
-        for host in self._hosts:
-            if ":" not in host and not host.replace(".", "").isdigit():  # IPs have no look-alikes
-                lookalike_domains.append(host)
-                lookalike_keys.append(skeleton(host))
+        # IPs have no look-alikes. Only the skeletons' hashes are kept, not the skeletons.
+        lookalike_domains = [
+            h for h in self._hosts if ":" not in h and not h.replace(".", "").isdigit()
+        ]
+        keys = np.fromiter(
+            (hash(skeleton(to_unicode(h))) for h in lookalike_domains),
+            dtype=np.int64,
+            count=len(lookalike_domains),
+        )
         return LinkIndex(
             sources=tuple(sources),
             hosts=self._hosts,
@@ -147,7 +161,7 @@ class LinkIndexBuilder:
             paths=self._paths,
             keywords=self._keywords,
             lookalike_domains=lookalike_domains,
-            lookalikes=_HashTable(lookalike_keys, list(range(len(lookalike_keys)))),
+            lookalikes=_HashTable(keys, np.arange(len(keys), dtype=np.uint32)),
         )
 
 
@@ -213,8 +227,9 @@ class LinkIndex:
         return keyword, tuple(self.sources[c] for c in self._keywords[keyword])
 
     def lookalike_of(self, key: str) -> list[str]:
-        """Listed domains whose skeleton is `key`."""
-        return [self._lookalike_domains[i] for i in self._lookalikes.get(key)]
+        """Listed domains whose skeleton is `key` (hash hits are confirmed on the string)."""
+        found = (self._lookalike_domains[i] for i in self._lookalikes.get(key))
+        return [d for d in found if skeleton(to_unicode(d)) == key]
 
     @property
     def lookalike_bytes(self) -> int:

@@ -12,9 +12,7 @@ import json
 import unicodedata
 from functools import cache
 from importlib import resources
-from typing import Final
 
-_ASCII_FOLD: Final = str.maketrans({"0": "o", "1": "l", "|": "l"})
 
 
 @cache
@@ -49,7 +47,8 @@ def fold(text: str) -> str:
         decomposed = unicodedata.normalize("NFD", text.lower())
         stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
         text = stripped.translate(_fold_table()).lower()
-    return text.translate(_ASCII_FOLD)
+    # Three replaces beat str.translate on short ASCII names (this runs for every listed domain).
+    return text.replace("0", "o").replace("1", "l").replace("|", "l")
 
 
 def skeleton(name: str) -> str:

@@ -188,14 +188,12 @@ class ListRepo:
         ).fetchall()
         return [(r[0], Tier(r[1])) for r in rows]
 
-    def index_rows(self) -> Iterator[tuple[str, str, str, Tier]]:
+    def index_rows(self) -> Iterator[tuple[str, str, str, str]]:
         """(kind, value, list, effective tier) of every enabled rule of every enabled list."""
         cursor = self.db.execute(
             "SELECT e.kind, e.value, l.name, COALESCE(e.tier, l.tier)"
             " FROM list_entries e JOIN lists l ON l.id = e.list_id"
             " WHERE e.enabled = 1 AND l.enabled = 1"
         )
-        tiers = {t.value: t for t in Tier}
         while rows := cursor.fetchmany(10_000):
-            for kind, value, name, tier in rows:
-                yield kind, value, name, tiers[tier]
+            yield from rows
