@@ -25,11 +25,60 @@ from bot.storage.lists import NewEntry
 
 SEED = 2026
 TLDS = ("com", "net", "org", "io", "app", "xyz", "ai", "cc", "co.uk", "de", "fr", "online")
-WORDS = (
-    "gg wp that was clean lol nice play chat is wild today what a clutch omg the boss fight "
-    "is next who is ready for the raid thanks for the sub welcome in hype pog let's go again "
-    "stream schedule tomorrow at eight the music is so good what game is this"
-).split()
+WORDS = [
+    "gg",
+    "wp",
+    "that",
+    "was",
+    "clean",
+    "lol",
+    "nice",
+    "play",
+    "chat",
+    "is",
+    "wild",
+    "today",
+    "what",
+    "a",
+    "clutch",
+    "omg",
+    "the",
+    "boss",
+    "fight",
+    "is",
+    "next",
+    "who",
+    "is",
+    "ready",
+    "for",
+    "the",
+    "raid",
+    "thanks",
+    "for",
+    "the",
+    "sub",
+    "welcome",
+    "in",
+    "hype",
+    "pog",
+    "let's",
+    "go",
+    "again",
+    "stream",
+    "schedule",
+    "tomorrow",
+    "at",
+    "eight",
+    "the",
+    "music",
+    "is",
+    "so",
+    "good",
+    "what",
+    "game",
+    "is",
+    "this",
+]
 CLEAN_LINKS = (
     "https://www.youtube.com/watch?v=abc123",
     "https://clips.twitch.tv/FunnyClip",
@@ -60,7 +109,9 @@ def _obfuscate(domain: str, rng: random.Random) -> str:
     return rng.choice(tricks)
 
 
-def chat_mix(listed: list[str], count: int, *, chars: int | None, rng: random.Random) -> list[tuple[str, str]]:
+def chat_mix(
+    listed: list[str], count: int, *, chars: int | None, rng: random.Random
+) -> list[tuple[str, str]]:
     """(message, kind) pairs: mostly chat, some clean links, some listed and obfuscated links."""
     out = []
     for _ in range(count):
@@ -151,7 +202,15 @@ def run(domains: int = 1_000_000, messages: int = 20_000) -> list[tuple[str, str
     n = f"{len(listed):,}"
     rows.append((f"store {n} domains in SQLite", f"{stored:.1f} s", "", "", ""))
     rows.append((f"load {n} domains into the index", f"{load:.2f} s", "", "", "< 5 s at 1M"))
-    rows.append(("index memory, retained / peak", f"{(retained - before) / 2**20:.0f} / {(peak - before) / 2**20:.0f} MB", "", "", "< 200 MB at 1M"))
+    rows.append(
+        (
+            "index memory, retained / peak",
+            f"{(retained - before) / 2**20:.0f} / {(peak - before) / 2**20:.0f} MB",
+            "",
+            "",
+            "< 200 MB at 1M",
+        )
+    )
 
     for label, chars in (("chat mix", None), ("500-char messages", 500)):
         mix = chat_mix(listed, messages, chars=chars, rng=random.Random(SEED + 1))
@@ -162,12 +221,52 @@ def run(domains: int = 1_000_000, messages: int = 20_000) -> list[tuple[str, str
         theirs, theirs_caught = _time(baseline.scan, mix)
         rate_ours = len(mix) / sum(ours)
         rate_theirs = len(mix) / sum(theirs)
-        rows.append((f"{label}: messages/s", f"{rate_ours:,.0f}", f"{rate_theirs:,.0f}", f"{rate_ours / rate_theirs:.2f}", ""))
-        rows.append((f"{label}: p50 latency", f"{_p(ours, 0.5) * 1e3:.3f} ms", f"{_p(theirs, 0.5) * 1e3:.3f} ms", f"{_p(ours, 0.5) / _p(theirs, 0.5):.2f}", ""))
-        rows.append((f"{label}: p99 latency", f"{_p(ours, 0.99) * 1e3:.3f} ms", f"{_p(theirs, 0.99) * 1e3:.3f} ms", f"{_p(ours, 0.99) / _p(theirs, 0.99):.2f}", "< 0.2 ms" if chars else ""))
+        rows.append(
+            (
+                f"{label}: messages/s",
+                f"{rate_ours:,.0f}",
+                f"{rate_theirs:,.0f}",
+                f"{rate_ours / rate_theirs:.2f}",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"{label}: p50 latency",
+                f"{_p(ours, 0.5) * 1e3:.3f} ms",
+                f"{_p(theirs, 0.5) * 1e3:.3f} ms",
+                f"{_p(ours, 0.5) / _p(theirs, 0.5):.2f}",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"{label}: p99 latency",
+                f"{_p(ours, 0.99) * 1e3:.3f} ms",
+                f"{_p(theirs, 0.99) * 1e3:.3f} ms",
+                f"{_p(ours, 0.99) / _p(theirs, 0.99):.2f}",
+                "< 0.2 ms" if chars else "",
+            )
+        )
         counts = {k: sum(1 for _, kind in mix if kind == k) for k in ours_caught}
         for kind in ("listed", "obfuscated"):
-            rows.append((f"{label}: {kind} links caught", f"{ours_caught[kind]}/{counts[kind]}", f"{theirs_caught[kind]}/{counts[kind]}", "", "all"))
+            rows.append(
+                (
+                    f"{label}: {kind} links caught",
+                    f"{ours_caught[kind]}/{counts[kind]}",
+                    f"{theirs_caught[kind]}/{counts[kind]}",
+                    "",
+                    "all",
+                )
+            )
         flagged = ours_caught["chat"] + ours_caught["clean"]
-        rows.append((f"{label}: clean messages flagged", f"{flagged}/{counts['chat'] + counts['clean']}", f"{theirs_caught['chat'] + theirs_caught['clean']}/{counts['chat'] + counts['clean']}", "", "0"))
+        rows.append(
+            (
+                f"{label}: clean messages flagged",
+                f"{flagged}/{counts['chat'] + counts['clean']}",
+                f"{theirs_caught['chat'] + theirs_caught['clean']}/{counts['chat'] + counts['clean']}",
+                "",
+                "0",
+            )
+        )
     return rows

@@ -14,7 +14,6 @@ from functools import cache
 from importlib import resources
 
 
-
 @cache
 def _fold_table() -> dict[int, str]:
     """Map every non-ASCII character that looks like an ASCII letter or digit to that letter."""
