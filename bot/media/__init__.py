@@ -1,0 +1,1 @@
+"""Media handling: downloading linked images and videos safely, then hashing them."""
