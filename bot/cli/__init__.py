@@ -13,6 +13,7 @@ from bot.cli.admin import audit_command, community_group, delete_user_data_comma
 from bot.cli.check import check
 from bot.cli.demo import demo
 from bot.cli.lists import lists_group
+from bot.cli.media import bank_group, hash_command, scan_command
 from bot.errors import ShieldError
 
 
@@ -52,6 +53,9 @@ COMMANDS: tuple[click.Command, ...] = (
     community_group,
     delete_user_data_command,
     demo,
+    hash_command,
+    bank_group,
+    scan_command,
 )
 for command in COMMANDS:
     cli.add_command(command)
