@@ -6,19 +6,9 @@ Set SHIELD_BENCH_QUICK=1 for a smaller, faster run (fewer domains and messages).
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import time
-
-
-def _table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    print(f"\n## {title}\n")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
 
 
 def main() -> None:
@@ -26,22 +16,18 @@ def main() -> None:
     started = time.perf_counter()
     print(f"Shield benchmarks (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
 
-    from benchmarks import links
+    from benchmarks import hash_index, hashing, links
+    from benchmarks._table import print_table
 
     rows = links.run(domains=100_000 if quick else 1_000_000, messages=5_000 if quick else 20_000)
-    _table(
+    print_table(
         "Links: scanning chat against a large list (baseline: regex + urllib.parse + host set)",
         rows,
         ("figure", "Shield", "baseline", "ratio", "target"),
     )
 
-    # Media benchmarks join the table when their modules are present.
-    for name in ("benchmarks.hashing", "benchmarks.hash_index"):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        module.main(quick=quick) if hasattr(module, "main") else None
+    hashing.main(quick=quick)
+    hash_index.main(quick=quick)
 
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 

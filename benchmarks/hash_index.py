@@ -222,7 +222,7 @@ def measure(
         stats: dict[str, Any] = {"name": baseline.name}
         with _measure_build(stats):
             index = baseline.build()
-        stats["memory_bytes"] = stats["rss_bytes"]
+        stats["memory_bytes"] = stats["rss_bytes"]  # faiss's memory is not visible from Python
         built.append((baseline, index, stats))
 
     for probe in probes[:WARMUP]:
@@ -315,23 +315,40 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+HEADER = (
+    "bank",
+    "index",
+    "build s",
+    "memory MB",
+    "RSS growth MB",
+    "p50 ms",
+    "p99 ms",
+    "8 queries ms",
+    "theirs/ours p50",
+)
+
+
+def _mb(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 1e6:.1f}"
+
+
 def table(results: list[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """Rows of the printed table, one per index per hash size."""
+    """Rows of the printed table (columns as HEADER), one per index per bank."""
     rows: list[tuple[str, ...]] = []
     for result in results:
         label = f"{result['hashes']:,} x {result['bits']}-bit, d<={result['max_distance']}"
         for stats in result["indexes"]:
-            memory = stats["memory_bytes"]
             rows.append(
                 (
                     label,
                     stats["name"],
                     _fmt(stats["build_s"]),
-                    "n/a" if memory is None else f"{memory / 1e6:.1f}",
+                    _mb(stats["memory_bytes"]),
+                    _mb(stats["rss_bytes"]),
                     _fmt(stats["p50_ms"], 3),
                     _fmt(stats["p99_ms"], 3),
                     _fmt(stats["batch8_p50_ms"], 2),
-                    _fmt(stats.get("ratio_p50"), 2) if "ratio_p50" in stats else "1",
+                    _fmt(stats["ratio_p50"], 2) if "ratio_p50" in stats else "1",
                 )
             )
             label = ""
@@ -357,16 +374,7 @@ def main(quick: bool = False) -> list[dict[str, Any]]:
     _print_table(
         f"Hash matching: every hash within the threshold, exact (threads: {threads}, Shield on 1)",
         table(results),
-        (
-            "bank",
-            "index",
-            "build s",
-            "memory MB",
-            "p50 ms",
-            "p99 ms",
-            "8 queries ms",
-            "theirs/ours",
-        ),
+        HEADER,
     )
     for result in results:
         agree = result["answers_agree"]
@@ -378,8 +386,8 @@ def main(quick: bool = False) -> list[dict[str, Any]]:
     if faiss is None:
         print("Baselines missing: pip install '.[bench]' (threatexchange brings faiss).")
     print(
-        "memory: Shield = its arrays (hashes, ids, tombstones); others = resident memory growth "
-        f"while building. theirs/ours > 1 means Shield is faster. "
+        "memory MB: Shield = its arrays (hashes, ids, tombstones), others = resident memory "
+        "growth while building; theirs/ours p50 > 1 means Shield is faster. "
         f"({time.perf_counter() - started:.0f} s)"
     )
     return results

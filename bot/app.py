@@ -6,13 +6,17 @@ import getpass
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from bot.core.scanner import LinkScanner, LinkScanOptions
 from bot.settings import Settings, config_dir
-from bot.storage import AuditRepo, CommunitySettingsRepo, ListRepo, open_database
+from bot.storage import AuditRepo, BankRepo, CommunitySettingsRepo, ListRepo, open_database
 from bot.storage.database import get_meta, set_meta
+
+if TYPE_CHECKING:
+    from bot.media.matcher import MediaMatcher
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +36,13 @@ class App:
     settings: Settings
     db: Database
     lists: ListRepo = field(init=False)
+    banks: BankRepo = field(init=False)
     audit: AuditRepo = field(init=False)
     communities: CommunitySettingsRepo = field(init=False)
 
     def __post_init__(self) -> None:
         self.lists = ListRepo(self.db)
+        self.banks = BankRepo(self.db)
         self.audit = AuditRepo(self.db)
         self.communities = CommunitySettingsRepo(self.db)
 
@@ -51,6 +57,13 @@ class App:
             max_text_chars=self.settings.links.max_text_chars,
         )
         return LinkScanner(build_link_index(self.lists), options)
+
+    @cached_property
+    def media_matcher(self) -> MediaMatcher:
+        """A matcher over every enabled entry of every enabled bank, built from storage."""
+        from bot.media.matcher import MediaMatcher
+
+        return MediaMatcher.from_repo(self.banks, self.settings.matching)
 
     def close(self) -> None:
         self.db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,7 +48,7 @@ phash_option = click.option(
 
 
 def _banks(ctx: CliContext) -> BankRepo:
-    return BankRepo(ctx.app.db)
+    return ctx.app.banks
 
 
 def _tier(text: str | None) -> Tier | None:
@@ -106,9 +107,8 @@ def scan_command(ctx: CliContext, as_json: bool, nearest: bool, target: str) -> 
     check`. The exit status is 0 whatever the verdict.
     """
     from bot.media import banking
-    from bot.media.matcher import MediaMatcher
 
-    matcher = MediaMatcher.from_repo(_banks(ctx), ctx.settings.matching)
+    matcher = ctx.app.media_matcher
     result = banking.scan(target, ctx.settings, matcher)
     closest = matcher.nearest(result.hashes) if nearest and result.hashes else []
     if as_json:
@@ -274,7 +274,9 @@ def bank_export(ctx: CliContext, bank: str | None, output: Path | None) -> None:
         banking.export(repo, sys.stdout, bank=bank)
         return
     try:
-        with output.open("w", encoding="utf-8", newline="") as fh:
+        # Owner-only from the first byte: hashes can be partly turned back into pictures.
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8", newline="") as fh:
             count = banking.export(repo, fh, bank=bank)
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -190,9 +190,9 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _enable_heif() -> None:
-    """Register pillow-heif's HEIF plugin, or refuse HEIC when it is not installed."""
+    """Register pillow-heif's HEIF plugin (a dependency; refuse HEIC if it is missing)."""
     try:
-        from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
+        from pillow_heif import register_heif_opener
     except ImportError:
         raise UnscannableError("HEIC images need the optional pillow-heif package") from None
     register_heif_opener()

@@ -301,6 +301,7 @@ def test_export_import_round_trip(shield: Shield, tmp_path: Path, photo: Path) -
     stdout = shield("bank", "export", "--bank", "vault")
     assert stdout.code == 0 and stdout.out == out.read_text()
     assert out.read_text().startswith("signal_type,signal_value,")
+    assert out.stat().st_mode & 0o077 == 0  # hash lists are sensitive: owner-only
     report = ok_json(shield("bank", "import", "--bank", "copy", "--json", str(out)))
     assert (report["format"], report["added"], report["bad_lines"]) == ("hma-csv", 6, [])
 

@@ -236,17 +236,26 @@ def test_allowed_formats_decode_and_match(name: str, make: Callable[[Image.Image
 
 def test_heic_without_pillow_heif_is_unscannable() -> None:
     """HEIC needs the optional pillow-heif package; without it the file is refused, not guessed."""
-    pytest.importorskip("bot.media.decode")
     try:
-        import pillow_heif  # type: ignore[import-not-found]  # noqa: F401
+        import pillow_heif  # noqa: F401
     except ImportError:
-        heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
-        result = hash_media(heic, SETTINGS)
-        assert result.unscannable and result.kind == "heic"
-        assert "pillow-heif" in (result.reason or "")
+        pass
     else:
-        data = encode(scene(9), "HEIF")
-        assert hashed(data).kind == "heic"
+        pytest.skip("pillow-heif is installed")
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
+    result = hash_media(heic, SETTINGS)
+    assert result.unscannable and result.kind == "heic"
+    assert "pillow-heif" in (result.reason or "")
+
+
+def test_heic_with_pillow_heif_matches() -> None:
+    """With pillow-heif installed, an iPhone-style HEIC decodes and matches the original."""
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()  # for saving the test file; decoding registers its own
+    original = scene(9)
+    result = hashed(encode(original, "HEIF", quality=80))
+    assert result.kind == "heic"
+    assert best_distance(result, hashed(encode(original, "PNG"))) <= MATCH
 
 
 def animation(fmt: str, count: int, size: tuple[int, int] = (96, 72)) -> bytes:
