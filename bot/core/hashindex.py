@@ -29,7 +29,7 @@ _WORD_BITS: Final = 64  # bits per uint64 word of a stored hash
 _MAX_BITS: Final = 1_024  # bits: keeps every distance well inside the uint16 distance arrays
 _BLOCK_ROWS: Final = 131_072  # rows per scan block: 1 MiB uint64 temporaries, a core's L2 size
 _MIN_CAPACITY: Final = 1_024  # rows allocated at least when the arrays grow
-_GROWTH: Final = 1.5  # capacity multiplier when add() outgrows the arrays
+_GROWTH: Final = 1.125  # capacity multiplier when add() outgrows the arrays: <= 12.5% spare
 _COMPACT_MIN_DEAD: Final = 1_024  # rows: below this many tombstones never compact
 _COMPACT_DEAD_SHARE: Final = 0.25  # compact once tombstones exceed this share of stored rows
 _PRUNE_MAX: Final = 52  # bits: up to here pruning on 128 bits beats scoring every row (measured)
