@@ -65,6 +65,11 @@ class App:
 
         return MediaMatcher.from_repo(self.banks, self.settings.matching)
 
+    def reload(self) -> None:
+        """Forget the scanners built from storage; the next use rebuilds them (after imports)."""
+        self.__dict__.pop("link_scanner", None)
+        self.__dict__.pop("media_matcher", None)
+
     def close(self) -> None:
         self.db.close()
 

@@ -83,6 +83,24 @@ class MatchingSettings(_Section, frozen=True):
     phash_review_distance: int = 8
 
 
+class DiscordGuild(_Section, frozen=True):
+    """A server's settings seeded from the config file (moderators can change them later)."""
+
+    id: int
+    alert_channel: int | None = None
+    moderator_role: int | None = None
+    dry_run: bool | None = None
+
+
+class DiscordSettings(_Section, frozen=True):
+    api_base: str = "https://discord.com/api/v10"
+    gateway: str = "wss://gateway.discord.gg/"
+    guilds: tuple[DiscordGuild, ...] = ()
+    # Download and hash attachments, embed images and linked media.
+    scan_media: bool = True
+    media_per_message: int = 8  # attachments and links hashed per message at the most
+
+
 class Secrets(_Section, frozen=True):
     """Tokens and keys, read only from the environment and never printed."""
 
@@ -101,6 +119,7 @@ class Settings(_Section, frozen=True):
     fetch: FetchSettings = FetchSettings()
     media: MediaSettings = MediaSettings()
     matching: MatchingSettings = MatchingSettings()
+    discord: DiscordSettings = DiscordSettings()
     secrets: Secrets = Secrets()
     # Where the settings came from, for messages: the user's file, if any.
     source: str | None = None
@@ -124,6 +143,9 @@ _RULES: tuple[tuple[str, Any, str], ...] = (
     ("matching.pdq_review_distance", lambda v: 0 <= v <= 256, "between 0 and 256"),
     ("matching.pdq_min_quality", lambda v: 0 <= v <= 100, "between 0 and 100"),
     ("matching.phash_review_distance", lambda v: 0 <= v <= 64, "between 0 and 64"),
+    ("discord.media_per_message", lambda v: 0 <= v <= 50, "between 0 and 50"),
+    ("discord.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
+    ("discord.gateway", lambda v: v.startswith(("ws://", "wss://")), "a ws(s) URL"),
 )
 
 _ENV_SECRETS = {"DISCORD_TOKEN": "discord_token"}
@@ -209,6 +231,12 @@ def load_settings(
 
     if env.get("SHIELD_DB"):
         data = _merge(data, {"storage": {"database": env["SHIELD_DB"]}})
+    for var, key in (
+        ("SHIELD_DISCORD_API_BASE", "api_base"),
+        ("SHIELD_DISCORD_GATEWAY", "gateway"),
+    ):
+        if env.get(var):
+            data = _merge(data, {"discord": {key: env[var]}})
     if env.get("SHIELD_LOG_LEVEL"):
         data = _merge(data, {"logging": {"level": env["SHIELD_LOG_LEVEL"].upper()}})
     settings = _convert(data, source or "environment")

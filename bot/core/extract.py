@@ -53,6 +53,7 @@ class Link:
     path: str  # canonical path ("" when none)
     is_ip: bool
     raw: str  # the text it was read from, for moderators
+    url: str = ""  # the URL a browser would open (scheme, host, port, path, query)
 
     @property
     def display(self) -> str:
@@ -107,7 +108,7 @@ def extract_links(text: str) -> list[Link]:
                     continue
                 key = (parsed.host, parsed.path)
                 if key not in seen:
-                    seen[key] = Link(parsed.host, parsed.path, parsed.is_ip, token)
+                    seen[key] = Link(parsed.host, parsed.path, parsed.is_ip, token, parsed.href)
                     if len(seen) >= MAX_LINKS:
                         return list(seen.values())
     return list(seen.values())

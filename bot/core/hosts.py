@@ -30,7 +30,7 @@ class ParsedURL:
     host: str  # ASCII (punycode), lower case, no trailing dot; IPs in dotted/compressed form
     path: str  # percent-decoded, lower case, no trailing slash ("" for the root)
     is_ip: bool
-    href: str
+    href: str  # the whole URL as the browser would request it
 
 
 @lru_cache(maxsize=8192)  # chat repeats the same links; parsing is the costly step
@@ -50,7 +50,9 @@ def parse_url(text: str) -> ParsedURL | None:
         host = canonical_ip(host) or host
     elif ".." in host or any(len(label) > MAX_LABEL_CHARS for label in host.split(".")):
         return None
-    return ParsedURL(host=host, path=canonical_path(parts["pathname"]), is_ip=is_ip, href=text)
+    return ParsedURL(
+        host=host, path=canonical_path(parts["pathname"]), is_ip=is_ip, href=parts["href"]
+    )
 
 
 def canonical_path(path: str) -> str:

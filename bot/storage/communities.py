@@ -46,6 +46,12 @@ def _choice(*options: str) -> Callable[[str], str]:
     return parse
 
 
+def _minutes(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 40320:
+        raise ValueError("use a number of minutes from 1 to 40320 (28 days, Discord's limit)")
+    return int(text)
+
+
 def _snowflake(text: str) -> int | None:
     if text.strip().lower() in ("", "none", "off"):
         return None
@@ -64,6 +70,20 @@ REGISTRY: tuple[Setting, ...] = (
         _choice("allow", "hold"),
         "media that cannot be scanned: let it through (allow) or hold it for review (hold)",
     ),
+    Setting(
+        "first_offence",
+        "timeout",
+        _choice("none", "timeout", "ban"),
+        "what happens to the author of a blocked item the first time",
+    ),
+    Setting(
+        "repeat_offence",
+        "ban",
+        _choice("none", "timeout", "ban"),
+        "what happens when they do it again (earlier cases not dismissed)",
+    ),
+    Setting("timeout_minutes", 10, _minutes, "length of a timeout"),
+    Setting("notify_author", False, _bool, "tell the author by DM why their message was removed"),
     Setting("alert_channel", None, _snowflake, "Discord channel that receives alerts"),
     Setting("moderator_role", None, _snowflake, "Discord role allowed to review cases"),
 )

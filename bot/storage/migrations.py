@@ -127,3 +127,37 @@ def create_communities(db: Database) -> None:
         )"""
     )
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@migrations(name="0005_cases")
+def create_cases(db: Database) -> None:
+    """Cases: one per actioned or held message, with what matched and what was done; no media."""
+    db.execute(
+        """
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            community TEXT,
+            channel_id TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            author_name TEXT,
+            jump_url TEXT,
+            tier TEXT NOT NULL CHECK (tier IN ('block', 'review', 'allow', 'unscannable')),
+            findings TEXT NOT NULL,
+            hashes TEXT,
+            action TEXT NOT NULL,
+            dry_run INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'open'
+                CHECK (state IN ('open', 'confirmed', 'dismissed', 'expired')),
+            created_at TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at TEXT,
+            decision_note TEXT,
+            alert_channel_id TEXT,
+            alert_message_id TEXT,
+            UNIQUE (platform, message_id)
+        )"""
+    )
+    db.execute("CREATE INDEX cases_author ON cases(author_id)")
+    db.execute("CREATE INDEX cases_state ON cases(community, state)")

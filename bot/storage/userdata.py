@@ -13,6 +13,9 @@ USER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("banks", "created_by"),
     ("bank_entries", "added_by"),
     ("community_settings", "updated_by"),
+    ("cases", "author_id"),
+    ("cases", "author_name"),
+    ("cases", "decided_by"),
 )
 
 
@@ -26,7 +29,7 @@ def delete_user_data(db: Database, user: str, *, requested_by: str) -> dict[str,
                 [REDACTED, user],
             )
             if cursor.rowcount:
-                counts[f"{table}.{column}"] = counts.get(table, 0) + cursor.rowcount
+                counts[f"{table}.{column}"] = cursor.rowcount
         audit = AuditRepo(db)
         changed = audit.redact_user(user)
         if changed:

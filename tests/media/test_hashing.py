@@ -171,7 +171,9 @@ def test_textured_pictures_are_not_trimmed() -> None:
 
 def test_distinct_pictures_never_match() -> None:
     """Thousands of pairs of different generated pictures all stay far beyond PDQ 31."""
-    banks = [hashed(encode(scene(1000 + i, (320, 240)), quality=85)) for i in range(80)]  # 3160 pairs
+    banks = [
+        hashed(encode(scene(1000 + i, (320, 240)), quality=85)) for i in range(80)
+    ]  # 3160 pairs
     closest = min(best_distance(banks[i], banks[j]) for i in range(len(banks)) for j in range(i))
     assert closest > MATCH + 20
 

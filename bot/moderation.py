@@ -1,0 +1,196 @@
+"""The moderation service: one neutral message in, a verdict, a plan and a case out.
+
+Platforms translate their events into a `ScanContext`, call `Moderator.handle`, and carry out
+the returned plan (delete, hide, timeout, ban, alert). Nothing here knows Discord or Twitch.
+Evidence first: the case (hashes and metadata, never media) is recorded before any action.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.core.actions import Escalation, Plan, Policy, decide
+from bot.core.context import MEDIA_SUFFIXES, MediaRef, ScanContext
+from bot.core.hosts import parse_url
+from bot.core.verdict import Tier, Verdict
+from bot.storage.cases import Case, CaseRepo
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.media.fetch import SafeFetcher
+    from bot.media.pool import HashPool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaResult:
+    ref: MediaRef
+    verdict: Verdict
+    hashes: dict[str, Any] | None  # md5, sha256, pdq per frame: metadata for the case
+    reason: str | None  # why it could not be scanned
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Everything found in one message."""
+
+    verdict: Verdict
+    media: tuple[MediaResult, ...] = ()
+
+    @property
+    def unscannable(self) -> tuple[MediaResult, ...]:
+        return tuple(m for m in self.media if m.reason is not None and not m.verdict.findings)
+
+    @property
+    def label(self) -> str:
+        """block, review, allow, or unscannable when nothing matched and media could not be read."""
+        if self.verdict.tier is Tier.ALLOW and self.unscannable:
+            return "unscannable"
+        return self.verdict.verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What the platform must carry out, and the case it belongs to (None when nothing found)."""
+
+    outcome: Outcome
+    plan: Plan
+    case: Case | None = None
+    first_time: bool = True  # False for a replayed event: the platform must not act again
+    notes: list[str] = field(default_factory=list)
+
+
+def linked_media(text: str) -> list[MediaRef]:
+    """Links in chat that point straight at a picture or video file, as written (paths and
+    signed query strings are case-sensitive, so the lower-cased scanner view will not do)."""
+    refs = []
+    for token in text.split():
+        token = token.strip("<>()[]|*`'\"")
+        if not token.lower().startswith(("http://", "https://")):
+            continue
+        parsed = parse_url(token)
+        if parsed is not None and parsed.path.endswith(MEDIA_SUFFIXES):
+            refs.append(MediaRef(url=parsed.href, source="link"))
+    return refs
+
+
+class Moderator:
+    """Scans messages with the link scanner and the media matcher, and decides by policy."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        fetcher: SafeFetcher | None = None,
+        pool: HashPool | None = None,
+        media_per_message: int = 8,
+    ) -> None:
+        self.app = app
+        self.cases = CaseRepo(app.db)
+        self.fetcher = fetcher
+        self.pool = pool
+        self.media_per_message = media_per_message
+
+    def policy(self, community: str | None) -> Policy:
+        if community is None:
+            return Policy()
+        get = self.app.communities.all(community)
+        return Policy(
+            dry_run=bool(get["dry_run"]),
+            unscannable_hold=get["unscannable"] == "hold",
+            first_offence=Escalation(get["first_offence"]),
+            repeat_offence=Escalation(get["repeat_offence"]),
+            timeout_seconds=int(get["timeout_minutes"]) * 60,
+            notify_author=bool(get["notify_author"]),
+        )
+
+    async def scan(self, ctx: ScanContext) -> Outcome:
+        """The verdict on the text and on every picture or video that came with it."""
+        verdict = self.app.link_scanner.scan(ctx.all_text)
+        refs = list(dict.fromkeys([*ctx.media, *linked_media(ctx.all_text)]))
+        refs = refs[: self.media_per_message]
+        media: tuple[MediaResult, ...] = ()
+        if refs and self.fetcher is not None and self.pool is not None:
+            media = tuple(await asyncio.gather(*(self._scan_media(ref) for ref in refs)))
+            for item in media:
+                verdict = verdict.merged(item.verdict)
+        return Outcome(verdict=verdict, media=media)
+
+    async def _scan_media(self, ref: MediaRef) -> MediaResult:
+        assert self.fetcher is not None and self.pool is not None
+        try:
+            fetched = await self.fetcher.fetch(ref.url)
+            if not fetched.ok or fetched.data is None:
+                return MediaResult(ref, Verdict(), None, fetched.reason or "could not download")
+            hashes = await self.pool.hash(fetched.data)
+        except Exception as exc:  # one bad item never stops the scan of the rest
+            log.exception("media scan failed for %s", ref.source)
+            return MediaResult(ref, Verdict(), None, f"scan failed: {type(exc).__name__}")
+        summary = {
+            "source": ref.source,
+            "filename": ref.filename,
+            "kind": hashes.kind,
+            "md5": hashes.md5,
+            "sha256": hashes.sha256,
+            "pdq": sorted({f.pdq for f in hashes.frames}),
+        }
+        verdict = self.app.media_matcher.match(hashes)
+        return MediaResult(ref, verdict, summary, hashes.reason if hashes.unscannable else None)
+
+    async def handle(self, ctx: ScanContext) -> Handled:
+        """Scan, decide, and record a case when anything is to be done or shown."""
+        outcome = await self.scan(ctx)
+        tier = outcome.verdict.tier
+        unscannable = bool(outcome.unscannable)
+        reason = _reason(outcome)
+        plan = decide(
+            tier,
+            unscannable=unscannable,
+            policy=self.policy(ctx.community),
+            offences=self.cases.offences(ctx.author_id) if tier is Tier.BLOCK else 0,
+            protected_author=ctx.author_is_moderator,
+            is_dm=ctx.is_dm,
+            reason=reason,
+        )
+        if not plan.alert:
+            return Handled(outcome, plan)
+        case, created = self.cases.open(
+            platform=ctx.platform,
+            community=ctx.community,
+            channel_id=ctx.channel_id,
+            message_id=ctx.message_id,
+            author_id=ctx.author_id,
+            author_name=ctx.author_name,
+            jump_url=ctx.jump_url,
+            tier=outcome.label,
+            findings=[f.to_dict() for f in outcome.verdict.findings],
+            hashes=[m.hashes for m in outcome.media if m.hashes],
+            action=plan.describe(),
+            dry_run=plan.dry_run,
+        )
+        if created:
+            self.app.audit.record(
+                f"rule:{reason[:80]}",
+                "case.open",
+                f"case:{case.id}",
+                subject=ctx.author_id,
+                community=ctx.community,
+                detail={"tier": case.tier, "action": case.action, "channel": ctx.channel_id},
+            )
+        return Handled(outcome, plan, case, first_time=created)
+
+
+def _reason(outcome: Outcome) -> str:
+    """One line saying what matched, for alerts, the audit log and the platform's audit reason."""
+    parts = []
+    for f in outcome.verdict.findings[:3]:
+        where = f"{f.source_kind} {f.source}"
+        distance = f", distance {f.distance}" if f.distance is not None else ""
+        parts.append(f"{f.signal} {f.matched} ({where}{distance})")
+    if not parts and outcome.unscannable:
+        parts.append(f"media could not be scanned: {outcome.unscannable[0].reason}")
+    return "; ".join(parts)

@@ -1,0 +1,179 @@
+"""The moderation service end to end, below the platforms: real SQLite, a real local web server
+serving generated images, the real fetcher and process pool."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+from aiohttp import web
+from PIL import Image, ImageOps
+
+from bot.app import App
+from bot.core.actions import Escalation
+from bot.core.context import MediaRef, ScanContext
+from bot.media.banking import add_files
+from bot.media.fetch import SafeFetcher
+from bot.media.pool import HashPool
+from bot.moderation import Moderator
+
+
+def picture(seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    small = (rng.random((30, 40, 3)) * 255).astype("uint8")
+    return Image.fromarray(small).resize((640, 480), Image.BICUBIC)
+
+
+def encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
+@pytest.fixture
+async def media_server() -> AsyncIterator[tuple[str, dict[str, bytes]]]:
+    """A local web server standing in for Discord's CDN: it serves whatever a test puts in."""
+    files: dict[str, bytes] = {}
+
+    async def serve(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in files:
+            raise web.HTTPNotFound()
+        return web.Response(body=files[name], content_type="application/octet-stream")
+
+    app = web.Application()
+    app.router.add_get("/files/{name}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}/files", files
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def moderator(app: App) -> AsyncIterator[Moderator]:
+    fetch = msgspec.structs.replace(app.settings.fetch, allow_private_addresses=True)
+    media = msgspec.structs.replace(app.settings.media, workers=1)
+    async with SafeFetcher(fetch) as fetcher, HashPool(media) as pool:
+        yield Moderator(app, fetcher=fetcher, pool=pool)
+
+
+def message(
+    text: str = "", *, mid: str = "1", media: tuple[MediaRef, ...] = (), author: str = "discord:7"
+) -> ScanContext:
+    return ScanContext(
+        platform="discord",
+        community="discord:111",
+        channel_id="333",
+        message_id=mid,
+        author_id=author,
+        author_name="troll",
+        text=text,
+        media=media,
+    )
+
+
+async def test_listed_link_opens_a_case_once(moderator: Moderator) -> None:
+    """A listed link gives a delete plan and one case; the same message replayed is not new."""
+    handled = await moderator.handle(message("look: clothoff[.]io"))
+    assert handled.plan.delete and handled.plan.escalation is Escalation.TIMEOUT
+    assert handled.case is not None and handled.case.tier == "block" and handled.first_time
+    assert handled.case.findings[0]["matched"] == "clothoff.io"
+    again = await moderator.handle(message("look: clothoff[.]io"))
+    assert not again.first_time and again.case is not None and again.case.id == handled.case.id
+    assert [e.action for e in moderator.app.audit.recent(5)].count("case.open") == 1
+
+
+async def test_clean_message_records_nothing(moderator: Moderator) -> None:
+    """Ordinary chat gives an empty plan and no case."""
+    handled = await moderator.handle(message("gg everyone"))
+    assert not handled.plan.alert and handled.case is None
+
+
+async def test_repeat_offender_is_banned(moderator: Moderator) -> None:
+    """The second blocked message of the same author escalates to a ban."""
+    await moderator.handle(message("clothoff.io", mid="1"))
+    second = await moderator.handle(message("clothoff.io", mid="2"))
+    assert second.plan.escalation is Escalation.BAN
+
+
+async def test_known_image_and_edited_copy_are_blocked(
+    moderator: Moderator, media_server: tuple[str, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """An attachment whose hash is in a bank is blocked; so is a mirrored, resized JPEG copy."""
+    base, files = media_server
+    original = picture(1)
+    path = tmp_path / "vault.png"
+    original.save(path)
+    app = moderator.app
+    add_files(
+        app.banks, app.audit, [path], bank="vault", tier=None, actor="test", settings=app.settings
+    )
+    app.reload()  # rebuilt from storage, as at start-up
+    files["copy.jpg"] = encoded(ImageOps.mirror(original).resize((320, 240)), "JPEG")
+    files["other.png"] = encoded(picture(2))
+    handled = await moderator.handle(
+        message(media=(MediaRef(f"{base}/copy.jpg", "attachment", "copy.jpg"),))
+    )
+    assert handled.plan.delete
+    finding = handled.outcome.verdict.findings[0]
+    assert finding.source == "vault" and finding.distance is not None and finding.distance <= 31
+    assert handled.case is not None and handled.case.hashes[0]["md5"]
+    clean = await moderator.handle(
+        message(mid="9", media=(MediaRef(f"{base}/other.png", "attachment"),))
+    )
+    assert not clean.plan.alert
+
+
+async def test_linked_image_is_fetched(
+    moderator: Moderator, media_server: tuple[str, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """A link in chat that points at an image file is downloaded and matched like an upload."""
+    base, files = media_server
+    path = tmp_path / "v.png"
+    picture(3).save(path)
+    app = moderator.app
+    add_files(
+        app.banks, app.audit, [path], bank="vault", tier=None, actor="test", settings=app.settings
+    )
+    app.reload()
+    files["x.png"] = path.read_bytes()
+    handled = await moderator.handle(message(f"lol {base}/x.png"))
+    assert handled.plan.delete
+
+
+async def test_unscannable_media_follows_the_community_policy(
+    moderator: Moderator, media_server: tuple[str, dict[str, bytes]]
+) -> None:
+    """A broken file is let through by default, and held when the community fails closed."""
+    base, files = media_server
+    files["broken.jpg"] = encoded(picture(4), "JPEG")[:2000]
+    ref = (MediaRef(f"{base}/broken.jpg", "attachment"),)
+    assert not (await moderator.handle(message(media=ref))).plan.alert
+    moderator.app.communities.set("discord:111", "unscannable", "hold", updated_by="test")
+    held = await moderator.handle(message(mid="2", media=ref))
+    assert held.plan.hide_preview and held.case is not None and held.case.tier == "unscannable"
+    assert "truncated" in held.plan.reason
+
+
+async def test_dry_run_community(moderator: Moderator) -> None:
+    """In a dry-run community the case says what would have been done."""
+    moderator.app.communities.set("discord:111", "dry_run", "true", updated_by="test")
+    handled = await moderator.handle(message("clothoff.io"))
+    assert handled.plan.dry_run and handled.case is not None and handled.case.dry_run
+    assert handled.case.action.startswith("dry run")
+
+
+async def test_refused_download_is_unscannable_not_an_error(moderator: Moderator) -> None:
+    """A link to a server that does not exist gives a reason, and the scan goes on."""
+    handled = await moderator.handle(
+        message("clothoff.io", media=(MediaRef("http://127.0.0.1:9/none.png", "attachment"),))
+    )
+    assert handled.plan.delete
+    assert handled.outcome.media[0].reason
