@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
+from bot.core.listformats import BadLine
 from bot.core.signals import SIGNAL_TYPES
 from bot.core.sniff import SNIFF_BYTES, sniff
 from bot.core.verdict import Tier, Verdict
 from bot.errors import InputError
-from bot.media.hashlists import BadLine, parse_lines, write_csv
+from bot.media.hashlists import parse_lines, write_csv
 from bot.settings import FetchSettings, Settings
 from bot.storage.audit import AuditRepo
 from bot.storage.banks import BankEntry, BankInfo, BankRepo, NewBankEntry

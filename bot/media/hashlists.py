@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, TextIO
 
+from bot.core.listformats import BadLine
 from bot.core.signals import PdqSignal, PhashSignal, signal_type
 from bot.storage.banks import BankEntry, NewBankEntry
 
@@ -50,15 +51,6 @@ _ALIASES: Final = {
 _HEX: Final = {bits: re.compile(f"[0-9a-f]{{{bits // 4}}}") for bits in (64, 128, 256)}
 _TRUE: Final = frozenset({"1", "true", "yes", "on", ""})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
-
-
-@dataclass(frozen=True, slots=True)
-class BadLine:
-    """A skipped line and why."""
-
-    line: int
-    text: str  # truncated, with control characters escaped: safe to print
-    reason: str
 
 
 @dataclass(slots=True)
