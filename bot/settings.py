@@ -101,10 +101,32 @@ class DiscordSettings(_Section, frozen=True):
     media_per_message: int = 8  # attachments and links hashed per message at the most
 
 
+class TwitchChannel(_Section, frozen=True):
+    """A channel to guard, and the Discord server whose moderators get its cases (optional)."""
+
+    login: str
+    discord_guild: int | None = None
+
+
+class TwitchSettings(_Section, frozen=True):
+    api_base: str = "https://api.twitch.tv/helix/"
+    id_base: str = "https://id.twitch.tv/"
+    eventsub_url: str = "wss://eventsub.wss.twitch.tv/ws"
+    channels: tuple[TwitchChannel, ...] = ()
+    # Where refreshed user tokens are kept (owner-only file), relative to the working folder.
+    token_store: str = "shield-twitch-tokens.json"
+    chat_notice: bool = False  # post a short notice in chat after removing a message
+
+
 class Secrets(_Section, frozen=True):
     """Tokens and keys, read only from the environment and never printed."""
 
     discord_token: str | None = None
+    twitch_client_id: str | None = None
+    twitch_client_secret: str | None = None
+    twitch_bot_id: str | None = None
+    twitch_bot_token: str | None = None
+    twitch_bot_refresh_token: str | None = None
 
     def __repr__(self) -> str:
         names = [f for f in self.__struct_fields__ if getattr(self, f)]
@@ -120,6 +142,7 @@ class Settings(_Section, frozen=True):
     media: MediaSettings = MediaSettings()
     matching: MatchingSettings = MatchingSettings()
     discord: DiscordSettings = DiscordSettings()
+    twitch: TwitchSettings = TwitchSettings()
     secrets: Secrets = Secrets()
     # Where the settings came from, for messages: the user's file, if any.
     source: str | None = None
@@ -146,9 +169,28 @@ _RULES: tuple[tuple[str, Any, str], ...] = (
     ("discord.media_per_message", lambda v: 0 <= v <= 50, "between 0 and 50"),
     ("discord.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
     ("discord.gateway", lambda v: v.startswith(("ws://", "wss://")), "a ws(s) URL"),
+    ("twitch.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
+    ("twitch.id_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
+    ("twitch.eventsub_url", lambda v: v.startswith(("ws://", "wss://")), "a ws(s) URL"),
 )
 
-_ENV_SECRETS = {"DISCORD_TOKEN": "discord_token"}
+_ENV_SECRETS = {
+    "DISCORD_TOKEN": "discord_token",
+    "TWITCH_CLIENT_ID": "twitch_client_id",
+    "TWITCH_CLIENT_SECRET": "twitch_client_secret",
+    "TWITCH_BOT_ID": "twitch_bot_id",
+    "TWITCH_BOT_TOKEN": "twitch_bot_token",
+    "TWITCH_BOT_REFRESH_TOKEN": "twitch_bot_refresh_token",
+}
+
+
+_ENV_URLS = (
+    ("SHIELD_DISCORD_API_BASE", "discord", "api_base"),
+    ("SHIELD_DISCORD_GATEWAY", "discord", "gateway"),
+    ("SHIELD_TWITCH_API_BASE", "twitch", "api_base"),
+    ("SHIELD_TWITCH_ID_BASE", "twitch", "id_base"),
+    ("SHIELD_TWITCH_EVENTSUB_URL", "twitch", "eventsub_url"),
+)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
