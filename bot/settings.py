@@ -273,12 +273,9 @@ def load_settings(
 
     if env.get("SHIELD_DB"):
         data = _merge(data, {"storage": {"database": env["SHIELD_DB"]}})
-    for var, key in (
-        ("SHIELD_DISCORD_API_BASE", "api_base"),
-        ("SHIELD_DISCORD_GATEWAY", "gateway"),
-    ):
+    for var, section, key in _ENV_URLS:
         if env.get(var):
-            data = _merge(data, {"discord": {key: env[var]}})
+            data = _merge(data, {section: {key: env[var]}})
     if env.get("SHIELD_LOG_LEVEL"):
         data = _merge(data, {"logging": {"level": env["SHIELD_LOG_LEVEL"].upper()}})
     settings = _convert(data, source or "environment")

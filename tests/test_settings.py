@@ -69,3 +69,22 @@ def test_settings_round_trip_to_builtins() -> None:
     """Settings convert to plain data (for logging a redacted copy)."""
     data = msgspec.to_builtins(load_settings(env={}))
     assert data["matching"]["pdq_block_distance"] == 31
+
+
+def test_platform_urls_from_the_environment() -> None:
+    """SHIELD_DISCORD_* and SHIELD_TWITCH_* point the bot at another server (the sandbox)."""
+    env = {
+        "SHIELD_DISCORD_API_BASE": "http://127.0.0.1:9/api/v10",
+        "SHIELD_DISCORD_GATEWAY": "ws://127.0.0.1:9/gateway",
+        "SHIELD_TWITCH_API_BASE": "http://127.0.0.1:9/helix/",
+        "SHIELD_TWITCH_ID_BASE": "http://127.0.0.1:9/",
+        "SHIELD_TWITCH_EVENTSUB_URL": "ws://127.0.0.1:9/ws",
+    }
+    settings = load_settings(env=env)
+    assert settings.discord.api_base == env["SHIELD_DISCORD_API_BASE"]
+    assert settings.discord.gateway == env["SHIELD_DISCORD_GATEWAY"]
+    assert settings.twitch.api_base == env["SHIELD_TWITCH_API_BASE"]
+    assert settings.twitch.id_base == env["SHIELD_TWITCH_ID_BASE"]
+    assert settings.twitch.eventsub_url == env["SHIELD_TWITCH_EVENTSUB_URL"]
+    with pytest.raises(SettingsError, match="discord.gateway"):
+        load_settings(env={"SHIELD_DISCORD_GATEWAY": "http://not-a-websocket"})
