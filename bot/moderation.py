@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from bot.app import App
     from bot.media.fetch import SafeFetcher
     from bot.media.pool import HashPool
+    from bot.review.vault import EvidenceVault
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class MediaResult:
     verdict: Verdict
     hashes: dict[str, Any] | None  # md5, sha256, pdq per frame: metadata for the case
     reason: str | None  # why it could not be scanned
+    data: bytes | None = field(default=None, repr=False)  # in memory only, for the vault
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +89,14 @@ class Moderator:
         *,
         fetcher: SafeFetcher | None = None,
         pool: HashPool | None = None,
+        vault: EvidenceVault | None = None,
         media_per_message: int = 8,
     ) -> None:
         self.app = app
         self.cases = CaseRepo(app.db)
         self.fetcher = fetcher
         self.pool = pool
+        self.vault = vault
         self.media_per_message = media_per_message
 
     def policy(self, community: str | None) -> Policy:
@@ -139,7 +143,8 @@ class Moderator:
             "pdq": sorted({f.pdq for f in hashes.frames}),
         }
         verdict = self.app.media_matcher.match(hashes)
-        return MediaResult(ref, verdict, summary, hashes.reason if hashes.unscannable else None)
+        reason = hashes.reason if hashes.unscannable else None
+        return MediaResult(ref, verdict, summary, reason, fetched.data)
 
     async def handle(self, ctx: ScanContext) -> Handled:
         """Scan, decide, and record a case when anything is to be done or shown."""
@@ -173,6 +178,7 @@ class Moderator:
             dry_run=plan.dry_run,
         )
         if created:
+            self._keep_evidence(case, outcome, plan)
             self.app.audit.record(
                 f"rule:{reason[:80]}",
                 "case.open",
@@ -182,6 +188,29 @@ class Moderator:
                 detail={"tier": case.tier, "action": case.action, "channel": ctx.channel_id},
             )
         return Handled(outcome, plan, case, first_time=created)
+
+    def _keep_evidence(self, case: Case, outcome: Outcome, plan: Plan) -> None:
+        """Seal the media a moderator must look at: review-tier matches and held unscannables.
+        Blocked items keep hashes only: strong matches need no human eyes."""
+        if self.vault is None or not plan.hide_preview:
+            return
+        rules = self.app.settings.vault
+        for item in outcome.media:
+            if item.data is None:
+                continue
+            review = item.verdict.tier is Tier.REVIEW and rules.keep_review_media
+            held = item.reason is not None and not item.verdict.findings and rules.keep_unscannable
+            if review or held:
+                why = "review-tier match" if review else f"held unscannable: {item.reason}"
+                self.vault.store(item.data, case_id=case.id, reason=why, actor="shield:rule")
+
+    async def keep_report(self, case: Case, data: bytes, *, reporter: str) -> int | None:
+        """Seal media a member reported (when the settings keep reports)."""
+        if self.vault is None or not self.app.settings.vault.keep_reports:
+            return None
+        return self.vault.store(
+            data, case_id=case.id, reason=f"reported by {reporter}", actor=reporter
+        )
 
 
 def _reason(outcome: Outcome) -> str:

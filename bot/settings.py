@@ -118,6 +118,16 @@ class TwitchSettings(_Section, frozen=True):
     chat_notice: bool = False  # post a short notice in chat after removing a message
 
 
+class VaultSettings(_Section, frozen=True):
+    # The master key: SHIELD_VAULT_KEY (base64) if set, else this file, created owner-only.
+    key_file: str = "shield-vault.key"
+    retention_days: int = 30
+    keep_review_media: bool = True  # keep media of review-tier matches for moderators
+    keep_reports: bool = True  # keep media that members report
+    keep_unscannable: bool = True  # keep media held because it could not be scanned
+    preview_pixels: int = 160  # long side of the blurred preview
+
+
 class Secrets(_Section, frozen=True):
     """Tokens and keys, read only from the environment and never printed."""
 
@@ -127,6 +137,7 @@ class Secrets(_Section, frozen=True):
     twitch_bot_id: str | None = None
     twitch_bot_token: str | None = None
     twitch_bot_refresh_token: str | None = None
+    vault_key: str | None = None
 
     def __repr__(self) -> str:
         names = [f for f in self.__struct_fields__ if getattr(self, f)]
@@ -143,6 +154,7 @@ class Settings(_Section, frozen=True):
     matching: MatchingSettings = MatchingSettings()
     discord: DiscordSettings = DiscordSettings()
     twitch: TwitchSettings = TwitchSettings()
+    vault: VaultSettings = VaultSettings()
     secrets: Secrets = Secrets()
     # Where the settings came from, for messages: the user's file, if any.
     source: str | None = None
@@ -169,6 +181,8 @@ _RULES: tuple[tuple[str, Any, str], ...] = (
     ("discord.media_per_message", lambda v: 0 <= v <= 50, "between 0 and 50"),
     ("discord.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
     ("discord.gateway", lambda v: v.startswith(("ws://", "wss://")), "a ws(s) URL"),
+    ("vault.retention_days", lambda v: 1 <= v <= 3650, "between 1 and 3650"),
+    ("vault.preview_pixels", lambda v: 32 <= v <= 512, "between 32 and 512"),
     ("twitch.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
     ("twitch.id_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
     ("twitch.eventsub_url", lambda v: v.startswith(("ws://", "wss://")), "a ws(s) URL"),
@@ -181,6 +195,7 @@ _ENV_SECRETS = {
     "TWITCH_BOT_ID": "twitch_bot_id",
     "TWITCH_BOT_TOKEN": "twitch_bot_token",
     "TWITCH_BOT_REFRESH_TOKEN": "twitch_bot_refresh_token",
+    "SHIELD_VAULT_KEY": "vault_key",
 }
 
 

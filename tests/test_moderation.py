@@ -177,3 +177,22 @@ async def test_refused_download_is_unscannable_not_an_error(moderator: Moderator
     )
     assert handled.plan.delete
     assert handled.outcome.media[0].reason
+
+
+async def test_held_media_is_sealed_in_the_vault(
+    moderator: Moderator, media_server: tuple[str, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """Media held for review goes to the encrypted vault; blocked media keeps hashes only."""
+    from bot.review.vault import EvidenceVault
+
+    app = moderator.app
+    moderator.vault = EvidenceVault(app.db, b"k" * 32, app.settings)
+    base, files = media_server
+    files["broken.jpg"] = encoded(picture(4), "JPEG")[:2000]
+    app.communities.set("discord:111", "unscannable", "hold", updated_by="test")
+    held = await moderator.handle(message(media=(MediaRef(f"{base}/broken.jpg", "attachment"),)))
+    assert held.case is not None
+    stored = moderator.vault.for_case(held.case.id)
+    assert len(stored) == 1 and stored[0].reason.startswith("held unscannable")
+    blocked = await moderator.handle(message("clothoff.io", mid="2"))
+    assert blocked.case is not None and moderator.vault.for_case(blocked.case.id) == []

@@ -161,3 +161,29 @@ def create_cases(db: Database) -> None:
     )
     db.execute("CREATE INDEX cases_author ON cases(author_id)")
     db.execute("CREATE INDEX cases_state ON cases(community, state)")
+
+
+@migrations(name="0006_evidence")
+def create_evidence(db: Database) -> None:
+    """Encrypted evidence: media kept only when a rule says so, each item under its own key."""
+    db.execute(
+        """
+        CREATE TABLE evidence (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER REFERENCES cases(id),
+            kind TEXT,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            legal_hold INTEGER NOT NULL DEFAULT 0,
+            wrapped_key BLOB,
+            nonce BLOB,
+            ciphertext BLOB,
+            preview_nonce BLOB,
+            preview BLOB,
+            purged_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX evidence_case ON evidence(case_id)")

@@ -23,6 +23,15 @@ def delete_user_data(db: Database, user: str, *, requested_by: str) -> dict[str,
     """Redact `user` everywhere; returns the number of rows changed per table."""
     counts: dict[str, int] = {}
     with db.atomic():
+        # Evidence about them first (while their cases still name them): crypto-shredded.
+        shredded = db.execute(
+            "UPDATE evidence SET wrapped_key = NULL, nonce = NULL, ciphertext = NULL,"
+            " preview_nonce = NULL, preview = NULL, purged_at = datetime('now')"
+            " WHERE purged_at IS NULL AND case_id IN (SELECT id FROM cases WHERE author_id = ?)",
+            [user],
+        ).rowcount
+        if shredded:
+            counts["evidence"] = shredded
         for table, column in USER_COLUMNS:
             cursor = db.execute(
                 f"UPDATE {table} SET {column} = ? WHERE {column} = ?",

@@ -1,0 +1,1 @@
+"""Review: the encrypted evidence vault and the case workflow moderators drive."""

@@ -1,0 +1,208 @@
+"""The case workflow: confirm or dismiss, with what each decision teaches Shield.
+
+Confirming can add the item's hashes to a bank, so the next copy is blocked at once; dismissing
+puts what matched on an allow-list or allow bank, so the same false positive never returns.
+Platforms carry out the ban or timeout a decision asks for; this module records and learns.
+Every decision is in the audit log with the moderator who made it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.core.rules import parse_rule
+from bot.core.verdict import Tier
+from bot.errors import InputError
+from bot.storage.banks import NewBankEntry
+from bot.storage.cases import Case, CaseRepo
+from bot.storage.lists import NewEntry
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+FALSE_POSITIVES = "false-positives"  # the allow-list and allow bank that dismissals feed
+CONFIRMED_BANK = "confirmed"  # where confirmed items' hashes go
+LINK_SIGNALS = ("domain", "path", "ip", "lookalike", "keyword")
+HASH_SIGNALS = ("pdq", "phash", "md5", "sha256")
+
+SUPPORT_TEXT = (
+    "If intimate images of you (real or AI-made) are being shared: report them to the platform "
+    "(discord.com/report, or Twitch's report button), hash your own images at StopNCII.org "
+    "(adults) or Take It Down (takeitdown.ncmec.org, images from when you were under 18) so "
+    "partner platforms block copies. In the US, platforms must remove reported intimate images "
+    "within 48 hours (TAKE IT DOWN Act)."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    case: Case
+    changed: bool  # False when another moderator had already decided
+    learned: list[str]  # what was added to lists or banks
+
+
+class ReviewService:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.cases = CaseRepo(app.db)
+
+    def _case(self, case_id: int) -> Case:
+        case = self.cases.get(case_id)
+        if case is None:
+            raise InputError(f"there is no case {case_id}")
+        return case
+
+    def confirm(self, case_id: int, *, by: str, note: str | None = None, add_to_bank: bool = True,
+                action: str = "none") -> Decision:  # fmt: skip
+        """Confirm a case; its media hashes go to the `confirmed` bank unless told otherwise."""
+        case = self._case(case_id)
+        changed = self.cases.decide(case_id, "confirmed", by=by, note=note)
+        learned: list[str] = []
+        if changed and add_to_bank:
+            entries = [
+                NewBankEntry("pdq", pdq, item=f"case {case_id}", source="confirmed case")
+                for item in case.hashes
+                for pdq in item.get("pdq", [])
+            ] + [
+                NewBankEntry(signal, item[signal], item=f"case {case_id}", source="confirmed case")
+                for item in case.hashes
+                for signal in ("md5", "sha256")
+                if item.get(signal)
+            ]
+            if entries:
+                bank, _ = self.app.banks.ensure(CONFIRMED_BANK, Tier.BLOCK, created_by=by)
+                added, _ = self.app.banks.add_entries(bank.id, entries, added_by=by)
+                learned.append(f"{added} hashes added to bank {CONFIRMED_BANK}")
+        if changed:
+            self.app.audit.record(
+                by,
+                "case.confirm",
+                f"case:{case_id}",
+                subject=case.author_id,
+                community=case.community,
+                detail={"action": action, "note": note, "learned": learned},
+            )
+            self.app.reload()
+        return Decision(self._case(case_id), changed, learned)
+
+    def dismiss(self, case_id: int, *, by: str, note: str | None = None) -> Decision:
+        """Dismiss a case as a false positive; what matched goes on the allow-list/allow bank."""
+        case = self._case(case_id)
+        changed = self.cases.decide(case_id, "dismissed", by=by, note=note)
+        learned: list[str] = []
+        if changed:
+            learned = self._allow(case, by)
+            self.app.audit.record(
+                by,
+                "case.dismiss",
+                f"case:{case_id}",
+                subject=case.author_id,
+                community=case.community,
+                detail={"note": note, "learned": learned},
+            )
+            self.app.reload()
+        return Decision(self._case(case_id), changed, learned)
+
+    def _allow(self, case: Case, by: str) -> list[str]:
+        learned = []
+        # What was seen (the host or URL in the message) is allowed, never the listed rule: a
+        # dismissed look-alike must not put the real listed domain on the allow-list.
+        rules = []
+        for finding in case.findings:
+            if finding.get("signal") not in LINK_SIGNALS:
+                continue
+            try:
+                rule = parse_rule(str(finding.get("value", "")))
+            except ValueError:
+                continue  # a keyword in plain text: nothing to allow-list
+            if rule.kind.value != "keyword":
+                rules.append(rule)
+        if rules:
+            info = self.app.lists.ensure(FALSE_POSITIVES, Tier.ALLOW, created_by=by)
+            entries = [NewEntry(r, note=f"dismissed case {case.id}") for r in rules]
+            added, _ = self.app.lists.add_entries(info.id, entries, added_by=by)
+            learned.append(f"{added} rules added to allow-list {FALSE_POSITIVES}")
+        hashes = [
+            (f["signal"], f["value"]) for f in case.findings if f.get("signal") in HASH_SIGNALS
+        ]
+        if hashes:
+            bank, _ = self.app.banks.ensure(FALSE_POSITIVES, Tier.ALLOW, created_by=by)
+            entries_b = [NewBankEntry(s, v, source=f"dismissed case {case.id}") for s, v in hashes]
+            added, _ = self.app.banks.add_entries(bank.id, entries_b, added_by=by)
+            learned.append(f"{added} hashes added to allow bank {FALSE_POSITIVES}")
+        return learned
+
+    def history(self, author_id: str) -> list[Case]:
+        """Every case about one account, newest first (repeat offenders at a glance)."""
+        rows = self.app.db.execute(
+            "SELECT id FROM cases WHERE author_id = ? ORDER BY id DESC LIMIT 100", [author_id]
+        ).fetchall()
+        return [c for (cid,) in rows if (c := self.cases.get(cid)) is not None]
+
+    def packet(self, case_id: int, *, by: str) -> dict[str, Any]:
+        """The evidence packet for a takedown request: what, where, when, hashes, actions."""
+        case = self._case(case_id)
+        events = [
+            {"at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}
+            for e in self.app.audit.recent(10_000)
+            if e.target == f"case:{case_id}"
+        ]
+        self.app.audit.record(by, "case.export", f"case:{case_id}")
+        return {
+            "case": case.id,
+            "platform": case.platform,
+            "community": case.community,
+            "channel": case.channel_id,
+            "message": case.message_id,
+            "link": case.jump_url,
+            "author": case.author_id,
+            "author_name": case.author_name,
+            "found_at": case.created_at,
+            "verdict": case.tier,
+            "matched": case.findings,
+            "hashes": case.hashes,
+            "action": case.action,
+            "state": case.state,
+            "decided_by": case.decided_by,
+            "decided_at": case.decided_at,
+            "history": list(reversed(events)),
+            "media_included": False,
+            "support": SUPPORT_TEXT,
+        }
+
+
+def packet_html(packet: dict[str, Any]) -> str:
+    """The evidence packet as a plain, printable HTML page (no media, no scripts)."""
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_text(v))}</td></tr>"
+        for k, v in packet.items()
+        if k not in ("matched", "hashes", "history", "support")
+    )
+    matched = "".join(
+        f"<li>{html.escape(f.get('signal', ''))}: {html.escape(str(f.get('matched', '')))}"
+        f" ({html.escape(str(f.get('list') or f.get('bank') or ''))}"
+        f"{', distance ' + str(f['distance']) if f.get('distance') is not None else ''})</li>"
+        for f in packet["matched"]
+    )
+    history = "".join(
+        f"<li>{html.escape(e['at'])} {html.escape(e['actor'])}: {html.escape(e['action'])}</li>"
+        for e in packet["history"]
+    )
+    hashes = html.escape(json.dumps(packet["hashes"], indent=1))
+    return (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<title>Shield evidence packet, case {packet['case']}</title>"
+        "<style>body{font:14px system-ui;margin:2em;max-width:60em}th{text-align:left;"
+        "padding-right:1em;vertical-align:top}pre{white-space:pre-wrap}</style>"
+        f"<h1>Evidence packet: case {packet['case']}</h1><table>{rows}</table>"
+        f"<h2>What matched</h2><ul>{matched}</ul><h2>Hashes</h2><pre>{hashes}</pre>"
+        f"<h2>History</h2><ul>{history}</ul><p>No media is included in this packet.</p>"
+        f"<p>{html.escape(packet['support'])}</p></html>"
+    )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
