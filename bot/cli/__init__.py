@@ -14,6 +14,7 @@ from bot.cli.check import check
 from bot.cli.demo import demo
 from bot.cli.lists import lists_group
 from bot.cli.media import bank_group, hash_command, scan_command
+from bot.cli.review import case_group, vault_group
 from bot.errors import ShieldError
 
 
@@ -56,6 +57,8 @@ COMMANDS: tuple[click.Command, ...] = (
     hash_command,
     bank_group,
     scan_command,
+    case_group,
+    vault_group,
 )
 for command in COMMANDS:
     cli.add_command(command)

@@ -135,20 +135,26 @@ def blurred_preview(data: bytes, media: MediaSettings, pixels: int) -> bytes | N
 class EvidenceVault:
     """Stores, reveals and shreds evidence; every access that shows media is audited."""
 
-    def __init__(self, db: Database, key: bytes, settings: Settings) -> None:
+    def __init__(self, db: Database, key: bytes | None, settings: Settings) -> None:
+        """Without a key the vault can still list and shred (retention), not seal or open."""
         self.db = db
-        self._master = AESGCM(key)
+        self._master = AESGCM(key) if key is not None else None
         self.settings: VaultSettings = settings.vault
         self.media = settings.media
         self.audit = AuditRepo(db)
 
+    def _key(self) -> AESGCM:
+        if self._master is None:
+            raise VaultKeyError("the vault key is needed to seal or open evidence")
+        return self._master
+
     def _wrap(self, item_key: bytes) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
-        return nonce + self._master.encrypt(nonce, item_key, _WRAP_AAD)
+        return nonce + self._key().encrypt(nonce, item_key, _WRAP_AAD)
 
     def _unwrap(self, wrapped: bytes) -> bytes:
         try:
-            return self._master.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _WRAP_AAD)
+            return self._key().decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _WRAP_AAD)
         except InvalidTag:
             raise VaultKeyError(
                 "the vault key does not match this evidence (was SHIELD_VAULT_KEY or the key "
