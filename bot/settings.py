@@ -128,6 +128,13 @@ class VaultSettings(_Section, frozen=True):
     preview_pixels: int = 160  # long side of the blurred preview
 
 
+class DashboardSettings(_Section, frozen=True):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    session_hours: int = 12  # a login lasts this long
+    public_url: str | None = None  # e.g. https://shield.example.org, for login links
+
+
 class Secrets(_Section, frozen=True):
     """Tokens and keys, read only from the environment and never printed."""
 
@@ -155,6 +162,7 @@ class Settings(_Section, frozen=True):
     discord: DiscordSettings = DiscordSettings()
     twitch: TwitchSettings = TwitchSettings()
     vault: VaultSettings = VaultSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     secrets: Secrets = Secrets()
     # Where the settings came from, for messages: the user's file, if any.
     source: str | None = None
@@ -181,6 +189,8 @@ _RULES: tuple[tuple[str, Any, str], ...] = (
     ("discord.media_per_message", lambda v: 0 <= v <= 50, "between 0 and 50"),
     ("discord.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
     ("discord.gateway", lambda v: v.startswith(("ws://", "wss://")), "a ws(s) URL"),
+    ("dashboard.port", lambda v: 1 <= v <= 65535, "a port number (1-65535)"),
+    ("dashboard.session_hours", lambda v: 1 <= v <= 24 * 30, "between 1 and 720"),
     ("vault.retention_days", lambda v: 1 <= v <= 3650, "between 1 and 3650"),
     ("vault.preview_pixels", lambda v: 32 <= v <= 512, "between 32 and 512"),
     ("twitch.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
