@@ -114,7 +114,7 @@ class Moderator:
 
     async def scan(self, ctx: ScanContext) -> Outcome:
         """The verdict on the text and on every picture or video that came with it."""
-        verdict = self.app.link_scanner.scan(ctx.all_text)
+        verdict = self._without_switched_off(self.app.link_scanner.scan(ctx.all_text), ctx)
         refs = list(dict.fromkeys([*ctx.media, *linked_media(ctx.all_text)]))
         refs = refs[: self.media_per_message]
         media: tuple[MediaResult, ...] = ()
@@ -123,6 +123,16 @@ class Moderator:
             for item in media:
                 verdict = verdict.merged(item.verdict)
         return Outcome(verdict=verdict, media=media)
+
+    def _without_switched_off(self, verdict: Verdict, ctx: ScanContext) -> Verdict:
+        """Drop look-alike or keyword findings where the community switched them off."""
+        if ctx.community is None:
+            return verdict
+        settings = self.app.communities.all(ctx.community)
+        off = {s for s in ("lookalike", "keyword") if not settings[s + "s"]}
+        if not off:
+            return verdict
+        return Verdict(tuple(f for f in verdict.findings if f.signal not in off), verdict.allowed)
 
     async def _scan_media(self, ref: MediaRef) -> MediaResult:
         assert self.fetcher is not None and self.pool is not None

@@ -196,3 +196,13 @@ async def test_held_media_is_sealed_in_the_vault(
     assert len(stored) == 1 and stored[0].reason.startswith("held unscannable")
     blocked = await moderator.handle(message("clothoff.io", mid="2"))
     assert blocked.case is not None and moderator.vault.for_case(blocked.case.id) == []
+
+
+async def test_community_can_switch_off_lookalikes_and_keywords(moderator: Moderator) -> None:
+    """A community that turns look-alikes off is not held for them; blocks still apply."""
+    assert (await moderator.handle(message("cl0thoff.io", mid="1"))).plan.hide_preview
+    moderator.app.communities.set("discord:111", "lookalikes", "off", updated_by="test")
+    moderator.app.communities.set("discord:111", "keywords", "off", updated_by="test")
+    assert not (await moderator.handle(message("cl0thoff.io", mid="2"))).plan.alert
+    assert not (await moderator.handle(message("try crushai", mid="3"))).plan.alert
+    assert (await moderator.handle(message("clothoff.io", mid="4"))).plan.delete
