@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install test lint format bench demo clean
+.PHONY: help install test lint format bench demo clean browser
 
 help:
 	@echo "make demo    run Shield against its local sandbox (no accounts needed)"
@@ -22,8 +22,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest
+
+# Web tests drive Debian's Chromium with Playwright; Playwright's own browser download is never
+# used (it cannot be fetched here, and the system browser is the one people run).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is needed for the web tests: sudo apt-get install chromium"; exit 1; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
