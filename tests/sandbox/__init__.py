@@ -1,0 +1,1 @@
+"""Tests of the local platform sandboxes, driven by the real, unmodified client libraries."""
