@@ -15,6 +15,7 @@ from bot.cli.demo import demo
 from bot.cli.lists import lists_group
 from bot.cli.media import bank_group, hash_command, scan_command
 from bot.cli.review import case_group, vault_group
+from bot.cli.run import run_command
 from bot.errors import ShieldError
 
 
@@ -59,6 +60,7 @@ COMMANDS: tuple[click.Command, ...] = (
     scan_command,
     case_group,
     vault_group,
+    run_command,
 )
 for command in COMMANDS:
     cli.add_command(command)

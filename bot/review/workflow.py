@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.core.rules import parse_rule
+from bot.core.rules import LinkRule, RuleKind, parse_rule
 from bot.core.verdict import Tier
 from bot.errors import InputError
 from bot.storage.banks import NewBankEntry
@@ -55,9 +55,17 @@ class ReviewService:
             raise InputError(f"there is no case {case_id}")
         return case
 
-    def confirm(self, case_id: int, *, by: str, note: str | None = None, add_to_bank: bool = True,
-                action: str = "none") -> Decision:  # fmt: skip
-        """Confirm a case; its media hashes go to the `confirmed` bank unless told otherwise."""
+    def confirm(
+        self,
+        case_id: int,
+        *,
+        by: str,
+        note: str | None = None,
+        add_to_bank: bool = True,
+        action: str = "none",
+    ) -> Decision:
+        """Confirm a case; its media hashes go to the `confirmed` bank unless told otherwise.
+        `action` is what the platform carries out (ban, timeout, none), for the audit log."""
         case = self._case(case_id)
         changed = self.cases.decide(case_id, "confirmed", by=by, note=note)
         learned: list[str] = []
@@ -107,30 +115,38 @@ class ReviewService:
         return Decision(self._case(case_id), changed, learned)
 
     def _allow(self, case: Case, by: str) -> list[str]:
-        learned = []
-        # What was seen (the host or URL in the message) is allowed, never the listed rule: a
-        # dismissed look-alike must not put the real listed domain on the allow-list.
+        """Allow what was seen: hosts go on the allow-list (never the listed rule: a dismissed
+        look-alike must not allow the real listed domain), pictures' hashes in the allow bank."""
+        learned: list[str] = []
         rules = []
         for finding in case.findings:
             if finding.get("signal") not in LINK_SIGNALS:
                 continue
-            try:
-                rule = parse_rule(str(finding.get("value", "")))
-            except ValueError:
-                continue  # a keyword in plain text: nothing to allow-list
-            if rule.kind.value != "keyword":
+            rule = _seen_host(str(finding.get("value", "")))
+            if rule is not None:
                 rules.append(rule)
+            else:
+                learned.append(
+                    f"not allow-listed: {finding.get('signal')} {finding.get('matched')} of list "
+                    f"{finding.get('list')} (if that rule is wrong, remove it from its list)"
+                )
         if rules:
             info = self.app.lists.ensure(FALSE_POSITIVES, Tier.ALLOW, created_by=by)
-            entries = [NewEntry(r, note=f"dismissed case {case.id}") for r in rules]
+            entries = [NewEntry(r, note=f"dismissed case {case.id}") for r in dict.fromkeys(rules)]
             added, _ = self.app.lists.add_entries(info.id, entries, added_by=by)
             learned.append(f"{added} rules added to allow-list {FALSE_POSITIVES}")
-        hashes = [
+        pictures = [
             (f["signal"], f["value"]) for f in case.findings if f.get("signal") in HASH_SIGNALS
         ]
-        if hashes:
+        if pictures:  # the whole item is known good: its file hashes and every frame's PDQ
+            for item in case.hashes:
+                pictures += [(s, item[s]) for s in ("md5", "sha256") if item.get(s)]
+                pictures += [("pdq", value) for value in item.get("pdq", [])]
             bank, _ = self.app.banks.ensure(FALSE_POSITIVES, Tier.ALLOW, created_by=by)
-            entries_b = [NewBankEntry(s, v, source=f"dismissed case {case.id}") for s, v in hashes]
+            entries_b = [
+                NewBankEntry(s, v, item=f"case {case.id}", source=f"dismissed case {case.id}")
+                for s, v in dict.fromkeys(pictures)
+            ]
             added, _ = self.app.banks.add_entries(bank.id, entries_b, added_by=by)
             learned.append(f"{added} hashes added to allow bank {FALSE_POSITIVES}")
         return learned
@@ -172,6 +188,15 @@ class ReviewService:
             "media_included": False,
             "support": SUPPORT_TEXT,
         }
+
+
+def _seen_host(value: str) -> LinkRule | None:
+    """The host (or path, or IP) a link finding saw; None for a brand name seen in plain text."""
+    try:
+        rule = parse_rule(value)
+    except ValueError:
+        return None
+    return None if rule.kind is RuleKind.KEYWORD else rule
 
 
 def packet_html(packet: dict[str, Any]) -> str:

@@ -118,6 +118,15 @@ class CommunitySettingsRepo:
         ).fetchone()
         return spec.default if row is None else json.loads(row[0])
 
+    def is_set(self, community: str, key: str) -> bool:
+        """True when someone stored a value (the default applies otherwise)."""
+        setting(key)
+        row = self.db.execute(
+            "SELECT 1 FROM community_settings WHERE community = ? AND key = ?",
+            [check_community(community), key],
+        ).fetchone()
+        return row is not None
+
     def all(self, community: str) -> dict[str, Any]:
         return {s.key: self.get(community, s.key) for s in REGISTRY}
 
