@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from bot.app import App, open_app
@@ -55,7 +56,8 @@ def scanner() -> LinkScanner:
 @pytest.fixture
 def app(tmp_path: Path) -> Iterable[App]:
     settings = with_database(load_settings(env={}), tmp_path / "shield.db")
-    application = open_app(settings)
+    vault = msgspec.structs.replace(settings.vault, key_file=str(tmp_path / "shield-vault.key"))
+    application = open_app(msgspec.structs.replace(settings, vault=vault))
     yield application
     application.close()
 

@@ -86,5 +86,5 @@ def test_platform_urls_from_the_environment() -> None:
     assert settings.twitch.api_base == env["SHIELD_TWITCH_API_BASE"]
     assert settings.twitch.id_base == env["SHIELD_TWITCH_ID_BASE"]
     assert settings.twitch.eventsub_url == env["SHIELD_TWITCH_EVENTSUB_URL"]
-    with pytest.raises(SettingsError, match="discord.gateway"):
+    with pytest.raises(SettingsError, match=r"discord\.gateway"):
         load_settings(env={"SHIELD_DISCORD_GATEWAY": "http://not-a-websocket"})

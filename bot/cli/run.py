@@ -1,4 +1,4 @@
-"""`shield run`: start the Discord bot with DISCORD_TOKEN from the environment."""
+"""`shield run`: guard Discord (DISCORD_TOKEN) and/or Twitch (TWITCH_* and [[twitch.channels]])."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from bot.errors import ShieldError
 
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications, "
-    "turn on its Message Content Intent, then run DISCORD_TOKEN=<bot token> shield run"
+    "turn on its Message Content Intent, then run DISCORD_TOKEN=<bot token> shield run "
+    "(for Twitch: set TWITCH_CLIENT_ID and the other TWITCH_* variables and [[twitch.channels]])"
 )
 
 
@@ -24,17 +25,21 @@ NO_TOKEN = (
 )
 @pass_context
 def run_command(ctx: CliContext, no_sync: bool) -> None:
-    """Start Shield on Discord (needs DISCORD_TOKEN in the environment; stop with Ctrl-C).
+    """Start Shield on Discord and/or Twitch, in one process (stop with Ctrl-C).
 
-    SHIELD_DISCORD_API_BASE and SHIELD_DISCORD_GATEWAY point it at another server, such as the
-    local sandbox; [[discord.guilds]] in your settings file seeds servers' settings.
+    Discord needs DISCORD_TOKEN; Twitch needs TWITCH_CLIENT_ID, TWITCH_CLIENT_SECRET,
+    TWITCH_BOT_ID, the bot's token (TWITCH_BOT_TOKEN, TWITCH_BOT_REFRESH_TOKEN or the token
+    store) and [[twitch.channels]] in your settings file. SHIELD_DISCORD_* and SHIELD_TWITCH_*
+    point them at other servers, such as the local sandbox.
     """
     settings = ctx.settings
     token = settings.secrets.discord_token
-    if not token:
+    from bot.platforms.twitch import twitch_configured
+
+    if not token and not twitch_configured(settings):
         raise ShieldError(NO_TOKEN)
     # A long-running bot logs at the configured level (one-shot commands stay quieter).
     logging.getLogger().setLevel(settings.logging.level)
-    from bot.platforms.discord.runner import serve  # discord.py loads only for this command
+    from bot.runtime import run_shield  # the platforms' libraries load only for this command
 
-    asyncio.run(serve(ctx.app, token, sync_commands=not no_sync))
+    asyncio.run(run_shield(ctx.app, discord_token=token, sync_commands=not no_sync))

@@ -1,22 +1,19 @@
-"""Start-up for `shield run`: seed server settings, build the fetcher, pool and moderator once,
-run the bot until SIGINT or SIGTERM, and close everything in order."""
+"""Discord's part of `shield run`: seed server settings, trust the configured API host's
+attachments, run the bot until told to stop (see bot/runtime.py for the whole process)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 
 import discord
 import yarl
 
 from bot.app import App
 from bot.errors import ShieldError
-from bot.media.fetch import AddressPolicy, SafeFetcher
-from bot.media.pool import HashPool
+from bot.media.fetch import AddressPolicy
 from bot.moderation import Moderator
 from bot.platforms.discord.client import DEFAULT_API_BASE, ShieldBot, point_at
 from bot.settings import Settings
@@ -61,38 +58,26 @@ def fetch_policy(settings: Settings) -> AddressPolicy | None:
     return AddressPolicy(allow_private=settings.fetch.allow_private_addresses, allow=pairs)
 
 
-@contextlib.asynccontextmanager
-async def services(app: App) -> AsyncIterator[Moderator]:
-    """The moderator with its fetcher and hashing pool (none when scan_media is off)."""
-    settings = app.settings
-    per_message = settings.discord.media_per_message
-    if not settings.discord.scan_media:
-        yield Moderator(app, media_per_message=per_message)
-        return
-    async with (
-        SafeFetcher(settings.fetch, policy=fetch_policy(settings)) as fetcher,
-        HashPool(settings.media) as pool,
-    ):
-        yield Moderator(app, fetcher=fetcher, pool=pool, media_per_message=per_message)
-
-
-async def serve(app: App, token: str, *, sync_commands: bool = True) -> None:
-    """Run Shield on Discord until SIGINT/SIGTERM or a fatal error, then close cleanly."""
+async def run_discord(
+    app: App,
+    moderator: Moderator,
+    token: str,
+    *,
+    stop: asyncio.Event,
+    sync_commands: bool = True,
+    on_bot: Callable[[ShieldBot], None] | None = None,
+) -> None:
+    """Run the Discord bot until `stop` is set; a refused token or intent is one-line error."""
     seeded = seed_guilds(app)
     if seeded:
         log.info("stored %d server settings from [[discord.guilds]]", seeded)
     point_at(app.settings.discord)  # for the whole process: nothing else talks to Discord
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        async with (
-            services(app) as moderator,
-            ShieldBot(app, moderator, sync_commands=sync_commands) as bot,
-        ):
-            runner = asyncio.create_task(bot.start(token))
-            stopper = asyncio.create_task(stop.wait())
+        async with ShieldBot(app, moderator, sync_commands=sync_commands) as bot:
+            if on_bot is not None:
+                on_bot(bot)
+            runner = asyncio.create_task(bot.start(token), name="shield-discord")
+            stopper = asyncio.create_task(stop.wait(), name="shield-discord-stop")
             await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             stopper.cancel()
             if runner.done():
@@ -108,6 +93,3 @@ async def serve(app: App, token: str, *, sync_commands: bool = True) -> None:
             "Discord refused the Message Content intent: turn on 'Message Content Intent' under "
             "Bot in the Discord Developer Portal"
         ) from None
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)

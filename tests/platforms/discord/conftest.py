@@ -18,7 +18,8 @@ from PIL import Image
 import bot.platforms.discord  # noqa: F401  (discord.py without its audioop warning)
 from bot.app import App, open_app
 from bot.platforms.discord.client import ShieldBot, point_at
-from bot.platforms.discord.runner import seed_guilds, services
+from bot.platforms.discord.runner import seed_guilds
+from bot.runtime import services
 from bot.sandbox.discord import Default, LocalDiscord, World, default_world
 from bot.settings import load_settings
 
@@ -49,6 +50,9 @@ allow_private_addresses = {str(allow_private).lower()}
 
 [media]
 workers = 1
+
+[vault]
+key_file = "{tmp_path / "vault.key"}"
 
 [[discord.guilds]]
 id = {D.GUILD}

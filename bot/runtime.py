@@ -1,0 +1,123 @@
+"""`shield run` as one process: one storage, one detector, Discord and Twitch side by side.
+
+Services are built once (fetcher, hashing pool, evidence vault, moderator) and handed to each
+platform; a Twitch channel linked to a Discord server gets its alerts there; expired evidence
+is shredded daily. SIGINT and SIGTERM stop everything in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from bot.app import App
+from bot.errors import ShieldError
+from bot.media.fetch import SafeFetcher
+from bot.media.pool import HashPool
+from bot.moderation import Handled, Moderator
+from bot.review.vault import EvidenceVault, load_master_key
+
+if TYPE_CHECKING:
+    from bot.core.context import ScanContext
+    from bot.platforms.discord.client import ShieldBot
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_SECONDS = 24 * 3600  # how often expired evidence is shredded
+NOTHING_TO_RUN = (
+    "nothing to run: set DISCORD_TOKEN for Discord, and/or TWITCH_CLIENT_ID (with "
+    "TWITCH_CLIENT_SECRET, TWITCH_BOT_ID, TWITCH_BOT_TOKEN) and [[twitch.channels]] for Twitch"
+)
+
+
+@contextlib.asynccontextmanager
+async def services(app: App) -> AsyncIterator[Moderator]:
+    """The moderator with its fetcher, hashing pool and evidence vault, built once."""
+    settings = app.settings
+    vault = EvidenceVault(app.db, load_master_key(settings), settings)
+    per_message = settings.discord.media_per_message
+    if not (settings.fetch.enabled and settings.discord.scan_media):
+        yield Moderator(app, vault=vault, media_per_message=per_message)
+        return
+    from bot.platforms.discord.runner import fetch_policy
+
+    async with (
+        SafeFetcher(settings.fetch, policy=fetch_policy(settings)) as fetcher,
+        HashPool(settings.media) as pool,
+    ):
+        yield Moderator(app, fetcher=fetcher, pool=pool, vault=vault, media_per_message=per_message)
+
+
+async def _retention(app: App, stop: asyncio.Event) -> None:
+    vault = EvidenceVault(app.db, None, app.settings)
+    while not stop.is_set():
+        count = vault.purge_expired(actor="shield:retention")
+        if count:
+            log.info("shredded %d evidence items past retention", count)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RETENTION_EVERY_SECONDS)
+
+
+async def run_shield(app: App, *, discord_token: str | None, sync_commands: bool = True) -> None:
+    """Run every configured platform until SIGINT/SIGTERM or a fatal error."""
+    from bot.platforms.twitch import linked_guild, run_twitch, twitch_configured
+
+    want_twitch = twitch_configured(app.settings)
+    if not discord_token and not want_twitch:
+        raise ShieldError(NOTHING_TO_RUN)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    bots: list[ShieldBot] = []
+
+    async def alert_in_discord(handled: Handled, ctx: ScanContext) -> None:
+        """A Twitch case goes to the alert channel of the Discord server linked to it."""
+        guild_id = linked_guild(app.settings, ctx.community)
+        guild = bots[0].get_guild(guild_id) if bots and guild_id else None
+        if guild is not None and handled.case is not None:
+            await bots[0].alerts.post(guild, handled.case, handled.plan.describe())
+
+    try:
+        async with services(app) as moderator:
+            tasks = [asyncio.create_task(_retention(app, stop), name="shield-retention")]
+            if discord_token:
+                from bot.platforms.discord.runner import run_discord
+
+                tasks.append(
+                    asyncio.create_task(
+                        run_discord(
+                            app,
+                            moderator,
+                            discord_token,
+                            stop=stop,
+                            sync_commands=sync_commands,
+                            on_bot=bots.append,
+                        ),
+                        name="discord",
+                    )
+                )
+            if want_twitch:
+                hook = alert_in_discord if discord_token else None
+                tasks.append(
+                    asyncio.create_task(
+                        run_twitch(app, moderator, stop=stop, on_alert=hook), name="twitch"
+                    )
+                )
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
+            stop.set()  # one platform failing (or a signal) stops them all, in order
+            stopped.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException) and not isinstance(
+                    result, asyncio.CancelledError
+                ):
+                    raise result
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
