@@ -40,7 +40,9 @@ def test_case_list_dismiss_and_export(shield: Shield, tmp_path: Path) -> None:
     assert "Evidence packet" in page.read_text() and "No media" in page.read_text()
 
 
-def test_vault_purge_needs_no_key_and_missing_case_is_an_error(shield: Shield, tmp_path: Path) -> None:
+def test_vault_purge_needs_no_key_and_missing_case_is_an_error(
+    shield: Shield, tmp_path: Path
+) -> None:
     """Purging works before any key exists (and creates none); an unknown case is a one-line error."""
     result = shield("vault", "purge", "--json")
     assert result.code == 0 and result.json() == {"purged": 0}

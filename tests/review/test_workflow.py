@@ -9,7 +9,12 @@ from bot.storage.cases import CaseRepo
 PDQ = "f" * 16 + "0" * 48
 
 
-def case(app: App, findings: list[dict[str, object]], hashes: list[dict[str, object]] | None = None, mid: str = "1") -> int:
+def case(
+    app: App,
+    findings: list[dict[str, object]],
+    hashes: list[dict[str, object]] | None = None,
+    mid: str = "1",
+) -> int:
     opened, _ = CaseRepo(app.db).open(
         platform="discord", community="discord:111", channel_id="2", message_id=mid,
         author_id="discord:7", author_name="<b>troll</b>", jump_url="https://discord.com/channels/111/2/1",
@@ -20,7 +25,13 @@ def case(app: App, findings: list[dict[str, object]], hashes: list[dict[str, obj
 
 def test_dismissing_a_lookalike_allows_the_seen_host_not_the_listed_one(app: App) -> None:
     """A false look-alike goes on the allow-list; the real listed domain stays blocked."""
-    finding = {"signal": "lookalike", "value": "clothoff-fan.example", "matched": "clothoff.io", "list": "deepfake-sites", "tier": "review"}
+    finding = {
+        "signal": "lookalike",
+        "value": "clothoff-fan.example",
+        "matched": "clothoff.io",
+        "list": "deepfake-sites",
+        "tier": "review",
+    }
     review = ReviewService(app)
     decision = review.dismiss(case(app, [finding]), by="discord:9", note="fan site")
     assert decision.changed and decision.case.state == "dismissed"
@@ -51,7 +62,14 @@ def test_confirming_adds_the_hashes_to_a_bank(app: App) -> None:
 
 def test_dismissing_a_hash_match_feeds_the_allow_bank(app: App) -> None:
     """A dismissed image match puts the seen hash in the allow bank."""
-    finding = {"signal": "pdq", "value": PDQ, "matched": PDQ, "bank": "shared", "tier": "block", "distance": 0}
+    finding = {
+        "signal": "pdq",
+        "value": PDQ,
+        "matched": PDQ,
+        "bank": "shared",
+        "tier": "block",
+        "distance": 0,
+    }
     decision = ReviewService(app).dismiss(case(app, [finding]), by="discord:9")
     assert decision.learned == [f"1 hashes added to allow bank {FALSE_POSITIVES}"]
 
@@ -59,7 +77,18 @@ def test_dismissing_a_hash_match_feeds_the_allow_bank(app: App) -> None:
 def test_evidence_packet_has_no_media_and_escapes_html(app: App) -> None:
     """The packet names what, where, when and who decided; its HTML escapes every value."""
     review = ReviewService(app)
-    cid = case(app, [{"signal": "domain", "value": "clothoff.io", "matched": "clothoff.io", "list": "deepfake-sites", "tier": "block"}])
+    cid = case(
+        app,
+        [
+            {
+                "signal": "domain",
+                "value": "clothoff.io",
+                "matched": "clothoff.io",
+                "list": "deepfake-sites",
+                "tier": "block",
+            }
+        ],
+    )
     review.confirm(cid, by="discord:9")
     packet = review.packet(cid, by="discord:9")
     assert packet["media_included"] is False and packet["state"] == "confirmed"
