@@ -49,6 +49,7 @@ async def services(app: App) -> AsyncIterator[Moderator]:
         SafeFetcher(settings.fetch, policy=fetch_policy(settings)) as fetcher,
         HashPool(settings.media) as pool,
     ):
+        await pool.start()  # the first picture posted should not wait for processes to spawn
         yield Moderator(app, fetcher=fetcher, pool=pool, vault=vault, media_per_message=per_message)
 
 
@@ -62,14 +63,20 @@ async def _retention(app: App, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), RETENTION_EVERY_SECONDS)
 
 
-async def run_shield(app: App, *, discord_token: str | None, sync_commands: bool = True) -> None:
-    """Run every configured platform until SIGINT/SIGTERM or a fatal error."""
+async def run_shield(
+    app: App,
+    *,
+    discord_token: str | None,
+    sync_commands: bool = True,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run every configured platform until SIGINT/SIGTERM, `stop`, or a fatal error."""
     from bot.platforms.twitch import linked_guild, run_twitch, twitch_configured
 
     want_twitch = twitch_configured(app.settings)
     if not discord_token and not want_twitch:
         raise ShieldError(NOTHING_TO_RUN)
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)

@@ -193,8 +193,19 @@ def test_delete_user_data(shield: Shield) -> None:
     assert result.code == 0 and result.json()["rows"] == {}
 
 
-def test_demo_runs(shield: Shield) -> None:
-    """`shield demo --fast` plays its scene and leaves the user's database alone."""
+def test_demo_runs_the_live_scene(shield: Shield, tmp_path: Path) -> None:
+    """`shield demo --fast` runs the real bot against the local Discord and Twitch: the trolls'
+    posts are deleted, the look-alike held, ordinary chat left alone, and nothing is left behind."""
     result = shield("demo", "--fast")
+    assert result.code == 0, result.err
+    assert result.out.count("deleted in") >= 9, result.out
+    assert "held for review" in result.out and "where to report" in result.out
+    assert result.out.count("left alone") == 2, result.out
+    assert not (tmp_path / "shield.db").exists()
+
+
+def test_text_only_demo(shield: Shield) -> None:
+    """`shield demo --text-only` shows the link scanner alone, without the sandbox."""
+    result = shield("demo", "--fast", "--text-only")
     assert result.code == 0, result.err
     assert result.out.count("BLOCK") >= 5 and "REVIEW" in result.out
