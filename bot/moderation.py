@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.core.actions import Escalation, Plan, Policy, decide
 from bot.core.context import MEDIA_SUFFIXES, MediaRef, ScanContext
-from bot.core.hosts import parse_url
+from bot.core.hosts import ParsedURL, parse_url
 from bot.core.verdict import Tier, Verdict
 from bot.storage.cases import Case, CaseRepo
 
@@ -66,17 +67,40 @@ class Handled:
     notes: list[str] = field(default_factory=list)
 
 
+# Image hosts whose links name a picture without a file extension: (host, path prefix) -> how to
+# reach the file. Only direct file URLs are fetched; a page would tell its owner it was opened
+# for nothing.
+_IMGUR_ID = re.compile(r"^/([A-Za-z0-9]{5,10})$")
+
+
+def _media_url(parsed: ParsedURL, original: str) -> str | None:
+    """The URL of the picture or video a link points at, or None if it is not one."""
+    if parsed.path.endswith(MEDIA_SUFFIXES):
+        return parsed.href
+    host, path = parsed.host, parsed.path
+    if host in ("pbs.twimg.com", "media.tenor.com") or host.endswith(".redd.it"):
+        return parsed.href  # picture CDNs: the format is in the query string, if anywhere
+    if host in ("imgur.com", "www.imgur.com", "m.imgur.com", "i.imgur.com"):
+        match = _IMGUR_ID.match(original.split(host, 1)[-1].split("?", 1)[0].rstrip("/"))
+        if match:  # imgur.com/ID is a page; i.imgur.com/ID.jpg is the picture (any real type)
+            return f"https://i.imgur.com/{match.group(1)}.jpg"
+    if host in ("cdn.discordapp.com", "media.discordapp.net") and path.startswith("/attachments/"):
+        return parsed.href
+    return None
+
+
 def linked_media(text: str) -> list[MediaRef]:
-    """Links in chat that point straight at a picture or video file, as written (paths and
-    signed query strings are case-sensitive, so the lower-cased scanner view will not do)."""
+    """Links in chat that point at a picture or video file, as written (paths and signed query
+    strings are case-sensitive, so the lower-cased scanner view will not do)."""
     refs = []
     for token in text.split():
         token = token.strip("<>()[]|*`'\"")
         if not token.lower().startswith(("http://", "https://")):
             continue
         parsed = parse_url(token)
-        if parsed is not None and parsed.path.endswith(MEDIA_SUFFIXES):
-            refs.append(MediaRef(url=parsed.href, source="link"))
+        url = _media_url(parsed, token) if parsed is not None else None
+        if url is not None:
+            refs.append(MediaRef(url=url, source="link"))
     return refs
 
 
@@ -99,13 +123,15 @@ class Moderator:
         self.vault = vault
         self.media_per_message = media_per_message
 
-    def policy(self, community: str | None) -> Policy:
+    def policy(self, community: str | None, channel_id: str | None = None) -> Policy:
+        """The community's choices; a channel listed in hold_channels always fails closed."""
         if community is None:
             return Policy()
         get = self.app.communities.all(community)
+        hold = get["unscannable"] == "hold" or (channel_id or "") in get["hold_channels"]
         return Policy(
             dry_run=bool(get["dry_run"]),
-            unscannable_hold=get["unscannable"] == "hold",
+            unscannable_hold=hold,
             first_offence=Escalation(get["first_offence"]),
             repeat_offence=Escalation(get["repeat_offence"]),
             timeout_seconds=int(get["timeout_minutes"]) * 60,
@@ -165,7 +191,7 @@ class Moderator:
         plan = decide(
             tier,
             unscannable=unscannable,
-            policy=self.policy(ctx.community),
+            policy=self.policy(ctx.community, ctx.channel_id),
             offences=self.cases.offences(ctx.author_id) if tier is Tier.BLOCK else 0,
             protected_author=ctx.author_is_moderator,
             is_dm=ctx.is_dm,

@@ -206,3 +206,30 @@ async def test_community_can_switch_off_lookalikes_and_keywords(moderator: Moder
     assert not (await moderator.handle(message("cl0thoff.io", mid="2"))).plan.alert
     assert not (await moderator.handle(message("try crushai", mid="3"))).plan.alert
     assert (await moderator.handle(message("clothoff.io", mid="4"))).plan.delete
+
+
+async def test_one_channel_can_fail_closed(
+    moderator: Moderator, media_server: tuple[str, dict[str, bytes]]
+) -> None:
+    """hold_channels holds unscannable media in those channels only."""
+    base, files = media_server
+    files["broken.jpg"] = encoded(picture(5), "JPEG")[:2000]
+    ref = (MediaRef(f"{base}/broken.jpg", "attachment"),)
+    moderator.app.communities.set("discord:111", "hold_channels", "333, 444", updated_by="test")
+    assert (await moderator.handle(message(media=ref))).plan.hide_preview  # channel 333
+    elsewhere = ScanContext(
+        platform="discord", community="discord:111", channel_id="999", message_id="2",
+        author_id="discord:7", author_name="t", media=ref,
+    )  # fmt: skip
+    assert not (await moderator.handle(elsewhere)).plan.alert
+
+
+def test_links_to_image_hosts_are_media() -> None:
+    """Links to picture hosts without a file extension are still fetched as pictures."""
+    from bot.moderation import linked_media
+
+    assert [r.url for r in linked_media("see https://imgur.com/AbC12x9")] == [
+        "https://i.imgur.com/AbC12x9.jpg"
+    ]
+    assert linked_media("album https://imgur.com/a/AbC12 and https://example.com/page") == []
+    assert len(linked_media("https://pbs.twimg.com/media/Fx1?format=jpg")) == 1

@@ -52,6 +52,15 @@ def _minutes(text: str) -> int:
     return int(text)
 
 
+def _id_list(text: str) -> list[str]:
+    items = [t.strip() for t in text.replace(" ", ",").split(",") if t.strip()]
+    if text.strip().lower() in ("", "none", "off"):
+        return []
+    if not all(t.isdigit() or t.replace("_", "").isalnum() for t in items):
+        raise ValueError("use channel ids separated by commas, or none")
+    return items
+
+
 def _snowflake(text: str) -> int | None:
     if text.strip().lower() in ("", "none", "off"):
         return None
@@ -69,6 +78,12 @@ REGISTRY: tuple[Setting, ...] = (
         "allow",
         _choice("allow", "hold"),
         "media that cannot be scanned: let it through (allow) or hold it for review (hold)",
+    ),
+    Setting(
+        "hold_channels",
+        [],
+        _id_list,
+        "channels (ids, comma-separated) where unscannable media is always held (fail closed)",
     ),
     Setting(
         "first_offence",
