@@ -11,6 +11,7 @@ from bot import __version__
 from bot.cli._context import CliContext
 from bot.cli.admin import audit_command, community_group, delete_user_data_command
 from bot.cli.check import check
+from bot.cli.dashboard import admin_group, dashboard_command
 from bot.cli.demo import demo
 from bot.cli.lists import lists_group
 from bot.cli.media import bank_group, hash_command, scan_command
@@ -61,6 +62,8 @@ COMMANDS: tuple[click.Command, ...] = (
     case_group,
     vault_group,
     run_command,
+    dashboard_command,
+    admin_group,
 )
 for command in COMMANDS:
     cli.add_command(command)

@@ -143,6 +143,11 @@ class EvidenceVault:
         self.media = settings.media
         self.audit = AuditRepo(db)
 
+    @property
+    def has_key(self) -> bool:
+        """True when the master key is loaded (sealing and opening work)."""
+        return self._master is not None
+
     def _key(self) -> AESGCM:
         if self._master is None:
             raise VaultKeyError("the vault key is needed to seal or open evidence")

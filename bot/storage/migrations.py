@@ -187,3 +187,44 @@ def create_evidence(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX evidence_case ON evidence(case_id)")
+
+
+@migrations(name="0007_dashboard_users")
+def create_dashboard_users(db: Database) -> None:
+    """Dashboard accounts with a role, one-time login links and revocable sessions (all hashed)."""
+    db.execute(
+        """
+        CREATE TABLE dashboard_users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('viewer', 'moderator', 'admin')),
+            password_hash TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE dashboard_login_tokens (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            user_id INTEGER NOT NULL REFERENCES dashboard_users(id) ON DELETE CASCADE,
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE dashboard_sessions (
+            id INTEGER PRIMARY KEY,
+            session_hash TEXT NOT NULL UNIQUE,
+            user_id INTEGER NOT NULL REFERENCES dashboard_users(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX dashboard_sessions_user ON dashboard_sessions(user_id)")

@@ -13,6 +13,8 @@ USER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("banks", "created_by"),
     ("bank_entries", "added_by"),
     ("community_settings", "updated_by"),
+    ("dashboard_users", "created_by"),
+    ("dashboard_login_tokens", "created_by"),
     ("cases", "author_id"),
     ("cases", "author_name"),
     ("cases", "decided_by"),
@@ -32,6 +34,10 @@ def delete_user_data(db: Database, user: str, *, requested_by: str) -> dict[str,
         ).rowcount
         if shredded:
             counts["evidence"] = shredded
+        # Their own dashboard account, if any (login links and sessions go with it).
+        gone = db.execute("DELETE FROM dashboard_users WHERE name = ?", [user]).rowcount
+        if gone:
+            counts["dashboard_users"] = gone
         for table, column in USER_COLUMNS:
             cursor = db.execute(
                 f"UPDATE {table} SET {column} = ? WHERE {column} = ?",
