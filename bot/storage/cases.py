@@ -115,6 +115,16 @@ class CaseRepo:
             )
         return bool(cursor.rowcount)
 
+    def expire_open(self, *, before: str, by: str = "shield:retention") -> int:
+        """Close cases nobody decided before `before` (ISO time) as expired; returns how many."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE cases SET state = 'expired', decided_by = ?, decided_at = ?"
+                " WHERE state = 'open' AND created_at < ?",
+                [by, now(), before],
+            )
+        return cursor.rowcount
+
     def offences(self, author_id: str) -> int:
         """Earlier block cases of this author that moderators did not dismiss (any community)."""
         row = self.db.execute(

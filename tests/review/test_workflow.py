@@ -96,3 +96,13 @@ def test_evidence_packet_has_no_media_and_escapes_html(app: App) -> None:
     page = packet_html(packet)
     assert "&lt;b&gt;troll&lt;/b&gt;" in page and "<b>troll" not in page
     assert "<script" not in page and "StopNCII" in page
+
+
+def test_undecided_cases_expire(app: App) -> None:
+    """Open cases older than the cut-off become expired; decided ones keep their state."""
+    review = ReviewService(app)
+    old, decided = case(app, [], mid="1"), case(app, [], mid="2")
+    review.confirm(decided, by="discord:9")
+    assert review.cases.expire_open(before="9999-01-01") == 1
+    assert review.cases.get(old).state == "expired"  # type: ignore[union-attr]
+    assert review.cases.get(decided).state == "confirmed"  # type: ignore[union-attr]
