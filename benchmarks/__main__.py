@@ -16,7 +16,7 @@ def main() -> None:
     started = time.perf_counter()
     print(f"Shield benchmarks (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
 
-    from benchmarks import hash_index, hashing, links
+    from benchmarks import hash_index, hashing, links, platforms
     from benchmarks._table import print_table
 
     rows = links.run(domains=100_000 if quick else 1_000_000, messages=5_000 if quick else 20_000)
@@ -28,6 +28,7 @@ def main() -> None:
 
     hashing.main(quick=quick)
     hash_index.main(quick=quick)
+    platforms.main(quick=quick)
 
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 

@@ -123,11 +123,16 @@ class Moderator:
         self.vault = vault
         self.media_per_message = media_per_message
 
-    def policy(self, community: str | None, channel_id: str | None = None) -> Policy:
+    def policy(
+        self,
+        community: str | None,
+        channel_id: str | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> Policy:
         """The community's choices; a channel listed in hold_channels always fails closed."""
         if community is None:
             return Policy()
-        get = self.app.communities.all(community)
+        get = settings if settings is not None else self.app.communities.all(community)
         hold = get["unscannable"] == "hold" or (channel_id or "") in get["hold_channels"]
         return Policy(
             dry_run=bool(get["dry_run"]),
@@ -138,9 +143,11 @@ class Moderator:
             notify_author=bool(get["notify_author"]),
         )
 
-    async def scan(self, ctx: ScanContext) -> Outcome:
+    async def scan(self, ctx: ScanContext, settings: dict[str, Any] | None = None) -> Outcome:
         """The verdict on the text and on every picture or video that came with it."""
-        verdict = self._without_switched_off(self.app.link_scanner.scan(ctx.all_text), ctx)
+        if settings is None and ctx.community is not None:
+            settings = self.app.communities.all(ctx.community)
+        verdict = self._without_switched_off(self.app.link_scanner.scan(ctx.all_text), settings)
         refs = list(dict.fromkeys([*ctx.media, *linked_media(ctx.all_text)]))
         refs = refs[: self.media_per_message]
         media: tuple[MediaResult, ...] = ()
@@ -150,11 +157,10 @@ class Moderator:
                 verdict = verdict.merged(item.verdict)
         return Outcome(verdict=verdict, media=media)
 
-    def _without_switched_off(self, verdict: Verdict, ctx: ScanContext) -> Verdict:
+    def _without_switched_off(self, verdict: Verdict, settings: dict[str, Any] | None) -> Verdict:
         """Drop look-alike or keyword findings where the community switched them off."""
-        if ctx.community is None:
+        if settings is None or not verdict.findings:
             return verdict
-        settings = self.app.communities.all(ctx.community)
         off = {s for s in ("lookalike", "keyword") if not settings[s + "s"]}
         if not off:
             return verdict
@@ -184,14 +190,15 @@ class Moderator:
 
     async def handle(self, ctx: ScanContext) -> Handled:
         """Scan, decide, and record a case when anything is to be done or shown."""
-        outcome = await self.scan(ctx)
+        settings = self.app.communities.all(ctx.community) if ctx.community else None
+        outcome = await self.scan(ctx, settings)
         tier = outcome.verdict.tier
         unscannable = bool(outcome.unscannable)
         reason = _reason(outcome)
         plan = decide(
             tier,
             unscannable=unscannable,
-            policy=self.policy(ctx.community, ctx.channel_id),
+            policy=self.policy(ctx.community, ctx.channel_id, settings),
             offences=self.cases.offences(ctx.author_id) if tier is Tier.BLOCK else 0,
             protected_author=ctx.author_is_moderator,
             is_dm=ctx.is_dm,

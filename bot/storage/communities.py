@@ -143,7 +143,13 @@ class CommunitySettingsRepo:
         return row is not None
 
     def all(self, community: str) -> dict[str, Any]:
-        return {s.key: self.get(community, s.key) for s in REGISTRY}
+        """Every registered setting of a community, defaults for those never set (one query)."""
+        rows = self.db.execute(
+            "SELECT key, value FROM community_settings WHERE community = ?",
+            [check_community(community)],
+        ).fetchall()
+        stored = {key: json.loads(value) for key, value in rows}
+        return {s.key: stored.get(s.key, s.default) for s in REGISTRY}
 
     def set(self, community: str, key: str, text: str, *, updated_by: str) -> Any:
         """Parse `text` for `key` and store it; returns the stored value."""
