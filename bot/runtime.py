@@ -2,7 +2,8 @@
 
 Services are built once (fetcher, hashing pool, evidence vault, moderator) and handed to each
 platform; a Twitch channel linked to a Discord server gets its alerts there; expired evidence
-is shredded daily. SIGINT and SIGTERM stop everything in order.
+is shredded daily; subscribed lists are refreshed when due. SIGINT and SIGTERM stop everything
+in order.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY_SECONDS = 24 * 3600  # how often expired evidence is shredded
+SUBSCRIPTIONS_CHECK_SECONDS = 300  # how often list subscriptions are checked for being due
 NOTHING_TO_RUN = (
     "nothing to run: set DISCORD_TOKEN for Discord, and/or TWITCH_CLIENT_ID (with "
     "TWITCH_CLIENT_SECRET, TWITCH_BOT_ID, TWITCH_BOT_TOKEN) and [[twitch.channels]] for Twitch"
@@ -63,6 +65,43 @@ async def _retention(app: App, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), RETENTION_EVERY_SECONDS)
 
 
+async def _subscriptions(
+    app: App, stop: asyncio.Event, *, check_seconds: float = SUBSCRIPTIONS_CHECK_SECONDS
+) -> None:
+    """Refresh the list subscriptions that are due, until `stop`; a failure is logged, never
+    fatal (a feed that is down must not stop the bot)."""
+    from bot.lists import SUBSCRIPTION_ACTOR, refresh_subscriptions
+    from bot.storage.subscriptions import SubscriptionRepo
+
+    if not app.settings.fetch.enabled:
+        count = len(SubscriptionRepo(app.db).all())
+        if count:
+            log.warning(
+                "fetching is turned off ([fetch] enabled = false): %d list subscriptions will "
+                "not be refreshed",
+                count,
+            )
+        await stop.wait()
+        return
+    while not stop.is_set():
+        refresh = asyncio.create_task(
+            refresh_subscriptions(app, due_only=True, actor=SUBSCRIPTION_ACTOR),
+            name="shield-subscriptions-refresh",
+        )
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({refresh, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not refresh.done():  # stopping: a download in flight is abandoned, nothing written
+            refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresh
+            return
+        if refresh.exception() is not None:
+            log.error("refreshing list subscriptions failed", exc_info=refresh.exception())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), check_seconds)
+
+
 async def run_shield(
     app: App,
     *,
@@ -91,7 +130,10 @@ async def run_shield(
 
     try:
         async with services(app) as moderator:
-            tasks = [asyncio.create_task(_retention(app, stop), name="shield-retention")]
+            tasks = [
+                asyncio.create_task(_retention(app, stop), name="shield-retention"),
+                asyncio.create_task(_subscriptions(app, stop), name="shield-subscriptions"),
+            ]
             if discord_token:
                 from bot.platforms.discord.runner import run_discord
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import click
@@ -13,7 +14,20 @@ from bot.app import cli_actor
 from bot.cli._context import CliContext, add_row, pass_context, print_json
 from bot.core.verdict import Tier
 from bot.errors import InputError
-from bot.lists import ImportReport, add_rule, import_file, parse_user_rule, remove_rule
+from bot.lists import (
+    SUBSCRIPTION_EVERY_HOURS,
+    SUBSCRIPTION_MAX_EVERY_HOURS,
+    ImportReport,
+    RefreshReport,
+    add_rule,
+    import_file,
+    parse_user_rule,
+    refresh_subscriptions,
+    remove_rule,
+    subscribe,
+    unsubscribe,
+)
+from bot.storage.subscriptions import SubscriptionRepo
 
 FORMATS = ("auto", "hosts", "plain", "abp", "wildcard", "dnsmasq", "tsv")
 TIERS = ("block", "review", "allow", "flag")
@@ -258,3 +272,169 @@ def disable_command(ctx: CliContext, name: str, rules: tuple[str, ...]) -> None:
 def enable_command(ctx: CliContext, name: str, rules: tuple[str, ...]) -> None:
     """Use list NAME (or some of its rules) again."""
     _toggle(ctx, name, rules, True)
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+def _refresh_text(report: RefreshReport) -> str:
+    sub = report.subscription
+    if report.error is not None:
+        return f"{sub.url} (list {sub.list_name}): FAILED, rules kept: {report.error}"
+    imported = report.imported
+    assert imported is not None
+    lines = [
+        f"{sub.url} (list {sub.list_name}, {sub.tier.value}, format: {imported.format}): "
+        f"{report.rules} rules, {imported.added} new, {imported.existing} already there, "
+        f"{report.removed} removed (no longer in the list)"
+        + (f", {imported.duplicates} repeated" if imported.duplicates else "")
+        + (
+            f", {imported.unsupported} rules of kinds Shield does not use"
+            if imported.unsupported
+            else ""
+        )
+        + "."
+    ]
+    if report.bad_lines:
+        lines.append(f"{report.bad_lines} bad lines skipped:")
+        for bad in imported.bad[:BAD_LINES_SHOWN]:
+            lines.append(f"  line {bad.line}: {bad.text}: {bad.reason}")
+        if report.bad_lines > BAD_LINES_SHOWN:
+            lines.append(f"  ... and {report.bad_lines - BAD_LINES_SHOWN} more (--json lists them)")
+    return "\n".join(lines)
+
+
+@lists_group.command(name="subscribe")
+@list_option
+@click.option(
+    "--tier",
+    type=click.Choice(("block", "review", "allow"), case_sensitive=False),
+    help="block: delete and alert; review: hold for moderators; allow: an allow-list feed.",
+)
+@click.option(
+    "--every",
+    "every_hours",
+    type=click.IntRange(1, SUBSCRIPTION_MAX_EVERY_HOURS),
+    default=SUBSCRIPTION_EVERY_HOURS,
+    show_default=True,
+    metavar="HOURS",
+    help="Fetch the list again this often (while `shield run` runs).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="List format; auto detects hosts, plain, Adblock, wildcard, dnsmasq and Shield TSV.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.argument("url")
+@pass_context
+def subscribe_command(
+    ctx: CliContext,
+    list_name: str,
+    tier: str | None,
+    every_hours: int,
+    fmt: str,
+    as_json: bool,
+    url: str,
+) -> None:
+    """Follow the published list at URL (http or https): fetch it now into a list (created if
+    new), then again every --every hours while `shield run` runs (or with `lists refresh`).
+
+    Bad lines are reported, never fatal. Rules that leave the published list are removed at
+    the next refresh, but only those the subscription added: your own rules always stay.
+    """
+    report = asyncio.run(
+        subscribe(
+            ctx.app,
+            url,
+            list_name=list_name,
+            tier=Tier.parse(tier) if tier else None,
+            every_hours=every_hours,
+            fmt=fmt.lower(),
+            actor=cli_actor(),
+        )
+    )
+    if as_json:
+        print_json(report.to_dict())
+        return
+    click.echo(f"Subscribed: {_refresh_text(report)}")
+    click.echo(f"It is fetched again every {every_hours} h while `shield run` runs.")
+
+
+@lists_group.command(name="unsubscribe")
+@click.option(
+    "--keep-rules", is_flag=True, help="Keep the rules it added (they then stay until removed)."
+)
+@click.argument("url")
+@pass_context
+def unsubscribe_command(ctx: CliContext, keep_rules: bool, url: str) -> None:
+    """Stop following the list at URL (or subscription number N), removing the rules it added
+    unless --keep-rules. Rules you added yourself are never removed."""
+    sub, removed = unsubscribe(ctx.app, url, keep_rules=keep_rules, actor=cli_actor())
+    what = "its rules were kept" if keep_rules else f"{removed} rules removed"
+    click.echo(f"Unsubscribed list {sub.list_name} from {sub.url}: {what}.")
+
+
+@lists_group.command(name="subscriptions")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def subscriptions_command(ctx: CliContext, as_json: bool) -> None:
+    """Show the lists followed, and what their last refresh did (or why it failed)."""
+    subs = SubscriptionRepo(ctx.app.db).all()
+    if as_json:
+        print_json([s.to_dict() for s in subs])
+        return
+    if not subs:
+        click.echo("No subscriptions (add one: shield lists subscribe --list NAME URL).")
+        return
+    table = Table("#", "url", "list", "tier", "every", "rules", "last refresh", "result", "next")
+    for s in subs:
+        if s.last_error is not None:
+            result = f"FAILED ({s.failures}x): {s.last_error}"
+        else:
+            result = (
+                f"+{s.last_added} -{s.last_removed}"
+                + (f", {s.last_bad_lines} bad lines" if s.last_bad_lines else "")
+                + (f" ({s.last_format})" if s.last_format else "")
+            )
+        add_row(
+            table,
+            s.id,
+            s.url,
+            s.list_name,
+            s.tier.value,
+            f"{s.every_hours} h",
+            s.last_rules if s.last_rules is not None else "",
+            s.last_attempt_at or "never",
+            result,
+            s.due_at().isoformat(timespec="minutes") if s.last_attempt_at else "now",
+        )
+    Console(width=200).print(table)
+
+
+@lists_group.command(name="refresh")
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+@click.argument("url", required=False)
+@pass_context
+def refresh_command(ctx: CliContext, as_json: bool, url: str | None) -> None:
+    """Fetch every subscribed list now (or only the one at URL) and apply the changes.
+
+    A list that cannot be fetched keeps its rules; the reason is shown and recorded.
+    """
+    reports = asyncio.run(refresh_subscriptions(ctx.app, url, actor=cli_actor()))
+    if as_json:
+        print_json([r.to_dict() for r in reports])
+    elif not reports:
+        click.echo("No subscriptions to refresh.")
+    else:
+        for report in reports:
+            click.echo(_refresh_text(report))
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        raise InputError(
+            f"{len(failed)} of {len(reports)} subscriptions could not be refreshed (see above); "
+            "their rules were kept"
+        )

@@ -13,7 +13,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Final, Self
@@ -166,6 +166,30 @@ class FetchResult:
         return host_of(self.final_url)
 
 
+@dataclass(frozen=True, slots=True)
+class TextResult:
+    """The outcome of fetching a text file (a published list): its text, or why not."""
+
+    ok: bool
+    url: str = field(repr=False)
+    final_url: str = field(repr=False)
+    text: str | None = field(repr=False)
+    size: int  # bytes received (0 when refused)
+    reason: str | None
+
+    @property
+    def host(self) -> str:
+        """The host of the last URL tried: the only part of a link that goes into logs."""
+        return host_of(self.final_url)
+
+
+# Labels of `describe` that are text; anything else it names (PDF, ZIP, gzip...) is binary.
+_TEXT_LOOKS: Final = frozenset({"text", "HTML", "XML", "JSON", "an SVG image", "an empty file"})
+_TEXT_ACCEPT: Final = "text/plain,text/*;q=0.9,*/*;q=0.5"
+
+Reader = Callable[[str, str, aiohttp.ClientResponse], Awaitable[FetchResult]]
+
+
 def host_of(url: str) -> str:
     """The host of a URL for logs and messages (never the path or query, which may be secret)."""
     try:
@@ -239,7 +263,7 @@ class SafeFetcher:
 
     async def fetch(self, url: str) -> FetchResult:
         """Download `url` as media; anything the link or the remote side gets wrong is a result."""
-        result = await self._fetch(url)
+        result = await self._fetch(url, self._read)
         if result.ok:
             log.debug(
                 "fetched %s from %s (%d bytes)", result.kind, result.host, len(result.data or b"")
@@ -248,13 +272,42 @@ class SafeFetcher:
             log.info("did not fetch a link to %s: %s", result.host, result.reason)
         return result
 
-    async def _fetch(self, url: str) -> FetchResult:
+    async def fetch_text(
+        self, url: str, *, max_bytes: int, timeout_seconds: float | None = None
+    ) -> TextResult:
+        """Download `url` as text (a published list): the same SSRF rules as `fetch`, at most
+        `max_bytes` (counted while streaming) within `timeout_seconds` (default: the setting).
+
+        Binary content is refused (a NUL byte anywhere, or the magic bytes of media, archives,
+        programs...); the text is decoded as UTF-8, bad bytes becoming U+FFFD, a BOM dropped.
+        """
+
+        async def read(url: str, final: str, response: aiohttp.ClientResponse) -> FetchResult:
+            return await self._read_text(url, final, response, max_bytes)
+
+        result = await self._fetch(url, read, accept=_TEXT_ACCEPT, timeout_seconds=timeout_seconds)
+        if not result.ok or result.data is None:
+            log.info("did not fetch text from %s: %s", result.host, result.reason)
+            return TextResult(False, url, result.final_url, None, 0, result.reason)
+        text = result.data.decode("utf-8-sig", errors="replace")
+        log.debug("fetched text from %s (%d bytes)", result.host, len(result.data))
+        return TextResult(True, url, result.final_url, text, len(result.data), None)
+
+    async def _fetch(
+        self,
+        url: str,
+        reader: Reader,
+        *,
+        accept: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> FetchResult:
         if not self._settings.enabled:
             return FetchResult(False, url, url, None, None, "fetching links is turned off")
         if self._session is None:
             raise RuntimeError("use `async with SafeFetcher(settings) as fetcher:` first")
         current = url
-        seconds = self._settings.timeout_seconds
+        seconds = timeout_seconds or self._settings.timeout_seconds
+        headers = {"Accept": accept} if accept else None
 
         def failed(reason: str) -> FetchResult:
             return FetchResult(False, url, current, None, None, reason)
@@ -265,10 +318,12 @@ class SafeFetcher:
                     target = self._check(current)
                     if isinstance(target, str):
                         return failed(target)
-                    async with self._session.get(target, allow_redirects=False) as response:
+                    async with self._session.get(
+                        target, allow_redirects=False, headers=headers
+                    ) as response:
                         location = response.headers.get("Location")
                         if response.status not in _REDIRECTS or location is None:
-                            return await self._read(url, current, response)
+                            return await reader(url, current, response)
                     try:
                         current = ada_url.join_url(current, location)
                     except ValueError:
@@ -352,3 +407,48 @@ class SafeFetcher:
             detail = f"looks like {looks}" if looks else "unknown format"
             return refused(f"not an image or video Shield can scan ({detail})")
         return FetchResult(True, url, final, bytes(data), kind, None)
+
+    async def _read_text(
+        self, url: str, final: str, response: aiohttp.ClientResponse, cap: int
+    ) -> FetchResult:
+        """Stream a text body, counting bytes; refuse binary (NUL bytes, known magic) early."""
+
+        def refused(reason: str) -> FetchResult:
+            return FetchResult(False, url, final, None, None, reason)
+
+        if response.status != 200:
+            return refused(f"HTTP {response.status}")
+        too_large = f"too large: over {_size(cap)}"
+        if response.content_length is not None and response.content_length > cap:
+            return refused(too_large)
+        nul = "not a text file (it holds NUL bytes: binary data)"
+        data = bytearray()
+        checked_head = False  # the magic bytes first: they name what the file is
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            data += chunk
+            if len(data) > cap:
+                return refused(too_large)
+            if checked_head:
+                if b"\0" in chunk:
+                    return refused(nul)
+            elif len(data) >= SNIFF_BYTES:
+                checked_head = True
+                reason = _binary(bytes(data[:SNIFF_BYTES])) or (nul if b"\0" in data else None)
+                if reason:
+                    return refused(reason)
+        if not checked_head:
+            reason = _binary(bytes(data)) or (nul if b"\0" in data else None)
+            if reason:
+                return refused(reason)
+        return FetchResult(True, url, final, bytes(data), "text", None)
+
+
+def _binary(head: bytes) -> str | None:
+    """Why bytes that start like this are not a text file, or None if they may be text."""
+    kind = sniff(head)
+    if kind is not None:
+        return f"not a text file (it is {kind} media)"
+    looks = describe(head)
+    if looks is not None and looks not in _TEXT_LOOKS:
+        return f"not a text file (it looks like {looks})"
+    return None

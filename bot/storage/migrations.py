@@ -228,3 +228,42 @@ def create_dashboard_users(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX dashboard_sessions_user ON dashboard_sessions(user_id)")
+
+
+@migrations(name="0008_subscriptions")
+def create_subscriptions(db: Database) -> None:
+    """List subscriptions (published blocklists fetched on a schedule into a list) and the rules
+    of each one's last good feed, so that rules leaving the feed can be removed, and only those."""
+    db.execute(
+        """
+        CREATE TABLE list_subscriptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            url TEXT NOT NULL UNIQUE,
+            list_id INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,
+            tier TEXT NOT NULL CHECK (tier IN ('block', 'review', 'allow')),
+            format TEXT NOT NULL DEFAULT 'auto',
+            every_hours INTEGER NOT NULL,
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            last_attempt_at TEXT,
+            last_success_at TEXT,
+            last_added INTEGER,
+            last_removed INTEGER,
+            last_bad_lines INTEGER,
+            last_format TEXT,
+            last_rules INTEGER,
+            last_error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE subscription_rules (
+            subscription_id INTEGER NOT NULL
+                REFERENCES list_subscriptions(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (subscription_id, kind, value)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX subscription_rules_rule ON subscription_rules(kind, value)")

@@ -14,6 +14,7 @@ USER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("bank_entries", "added_by"),
     ("community_settings", "updated_by"),
     ("dashboard_users", "created_by"),
+    ("list_subscriptions", "created_by"),
     ("dashboard_login_tokens", "created_by"),
     ("cases", "author_id"),
     ("cases", "author_name"),

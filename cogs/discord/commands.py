@@ -123,6 +123,24 @@ class ShieldCommands(commands.Cog):
         text = self.bot.manage.list_remove(_guild_id(interaction), _actor(interaction), rule)
         await reply(interaction, text)
 
+    @lists.command(name="subscribe", description="Follow a published blocklist (http/https)")
+    @app_commands.describe(
+        url="Address of a hosts, Adblock, plain, wildcard, dnsmasq or Shield TSV list file",
+        tier="block: delete; review: hold for moderators; allow: never act",
+    )
+    async def list_subscribe(
+        self, interaction: discord.Interaction[Any], url: str, tier: Tiers = "block"
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        manage = self.bot.manage
+        text = await manage.list_subscribe(_guild_id(interaction), _actor(interaction), url, tier)
+        await reply(interaction, text)
+
+    @lists.command(name="unsubscribe", description="Stop following a published blocklist")
+    async def list_unsubscribe(self, interaction: discord.Interaction[Any], url: str) -> None:
+        text = self.bot.manage.list_unsubscribe(_guild_id(interaction), _actor(interaction), url)
+        await reply(interaction, text)
+
     @shield.command(name="check", description="What Shield would do with a link, text or file")
     async def check(
         self,

@@ -1,4 +1,5 @@
-"""What the /shield slash commands do: set-up, dry-run, the server's list, check, case, stats.
+"""What the /shield slash commands do: set-up, dry-run, the server's list and the published
+lists it follows, check, case, stats.
 
 Each method takes plain values and returns the reply, so the cog only declares parameters.
 """
@@ -12,7 +13,7 @@ import discord
 from bot.core.context import MediaRef, ScanContext
 from bot.core.verdict import Tier
 from bot.errors import InputError
-from bot.lists import add_rule, remove_rule
+from bot.lists import add_rule, remove_rule, subscribe, unsubscribe
 from bot.platforms.discord.alerts import case_embed, describe_finding
 from bot.platforms.discord.translate import PLATFORM, community_of
 
@@ -90,6 +91,38 @@ class Manage:
         removed = remove_rule(self.bot.app, name, rule, actor=actor)
         self.bot.app.reload()
         return f"Removed `{removed.value}` from list `{name}`."
+
+    async def list_subscribe(self, guild_id: int, actor: str, url: str, tier: str) -> str:
+        """Follow a published list into this server's list: fetched now, then every 12 hours."""
+        name = server_list(guild_id)
+        report = await subscribe(
+            self.bot.app,
+            url,
+            list_name=name,
+            tier=Tier.parse(tier),
+            actor=actor,
+            community=community_of(guild_id),
+        )
+        imported = report.imported
+        assert imported is not None
+        lines = [
+            f"Subscribed list `{name}` to <{report.subscription.url}> ({tier}, format "
+            f"{imported.format}): {report.rules} rules, {imported.added} new, "
+            f"{imported.existing} already there. It is fetched again every "
+            f"{report.subscription.every_hours} hours; rules that leave it are removed, "
+            "the ones you added yourself never are."
+        ]
+        if report.bad_lines:
+            lines.append(f"{report.bad_lines} bad lines skipped, for example:")
+            lines += [f"• line {b.line}: `{b.text}`: {b.reason}" for b in imported.bad[:5]]
+        return "\n".join(lines)
+
+    def list_unsubscribe(self, guild_id: int, actor: str, url: str) -> str:
+        name = server_list(guild_id)
+        sub, removed = unsubscribe(
+            self.bot.app, url, actor=actor, community=community_of(guild_id), list_name=name
+        )
+        return f"Unsubscribed list `{name}` from <{sub.url}>: {removed} rules it had added removed."
 
     async def check(
         self, guild_id: int | None, text: str | None, attachment: discord.Attachment | None
