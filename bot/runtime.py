@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.app import App
@@ -21,6 +22,7 @@ from bot.media.fetch import SafeFetcher
 from bot.media.pool import HashPool
 from bot.moderation import Handled, Moderator
 from bot.review.vault import EvidenceVault, load_master_key
+from bot.storage.cases import CaseRepo
 
 if TYPE_CHECKING:
     from bot.core.context import ScanContext
@@ -57,10 +59,15 @@ async def services(app: App) -> AsyncIterator[Moderator]:
 
 async def _retention(app: App, stop: asyncio.Event) -> None:
     vault = EvidenceVault(app.db, None, app.settings)
+    cases = CaseRepo(app.db)
     while not stop.is_set():
         count = vault.purge_expired(actor="shield:retention")
         if count:
             log.info("shredded %d evidence items past retention", count)
+        cutoff = datetime.now(UTC) - timedelta(days=app.settings.vault.retention_days)
+        expired = cases.expire_open(before=cutoff.isoformat(timespec="seconds"))
+        if expired:
+            log.info("%d cases nobody decided within retention are now expired", expired)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), RETENTION_EVERY_SECONDS)
 
@@ -102,14 +109,44 @@ async def _subscriptions(
             await asyncio.wait_for(stop.wait(), check_seconds)
 
 
+@contextlib.asynccontextmanager
+async def _dashboard(
+    app: App,
+    moderator: Moderator,
+    wanted: bool,
+    port: int | None,
+    on_address: Callable[[str], None] | None,
+) -> AsyncIterator[None]:
+    """The review dashboard beside the bots, on [dashboard] host and port (or `port`)."""
+    if not wanted:
+        yield
+        return
+    from bot.review.web.app import start_dashboard
+
+    runner = await start_dashboard(app, moderator.vault, port=port)
+    host, bound = runner.addresses[0][:2]
+    address = f"http://{host}:{bound}"
+    log.info("review dashboard at %s (shield admin login-link NAME to sign in)", address)
+    if on_address is not None:
+        on_address(address)
+    try:
+        yield
+    finally:
+        await runner.cleanup()
+
+
 async def run_shield(
     app: App,
     *,
     discord_token: str | None,
     sync_commands: bool = True,
     stop: asyncio.Event | None = None,
+    dashboard: bool = True,
+    dashboard_port: int | None = None,
+    on_dashboard: Callable[[str], None] | None = None,
 ) -> None:
-    """Run every configured platform until SIGINT/SIGTERM, `stop`, or a fatal error."""
+    """Run every configured platform, and the review dashboard, until SIGINT/SIGTERM, `stop`,
+    or a fatal error. `on_dashboard` is told the dashboard's address once it listens."""
     from bot.platforms.twitch import linked_guild, run_twitch, twitch_configured
 
     want_twitch = twitch_configured(app.settings)
@@ -129,7 +166,10 @@ async def run_shield(
             await bots[0].alerts.post(guild, handled.case, handled.plan.describe())
 
     try:
-        async with services(app) as moderator:
+        async with (
+            services(app) as moderator,
+            _dashboard(app, moderator, dashboard, dashboard_port, on_dashboard),
+        ):
             tasks = [
                 asyncio.create_task(_retention(app, stop), name="shield-retention"),
                 asyncio.create_task(_subscriptions(app, stop), name="shield-subscriptions"),

@@ -189,7 +189,7 @@ _RULES: tuple[tuple[str, Any, str], ...] = (
     ("discord.media_per_message", lambda v: 0 <= v <= 50, "between 0 and 50"),
     ("discord.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
     ("discord.gateway", lambda v: v.startswith(("ws://", "wss://")), "a ws(s) URL"),
-    ("dashboard.port", lambda v: 1 <= v <= 65535, "a port number (1-65535)"),
+    ("dashboard.port", lambda v: 0 <= v <= 65535, "a port number (0 picks a free one)"),
     ("dashboard.session_hours", lambda v: 1 <= v <= 24 * 30, "between 1 and 720"),
     ("vault.retention_days", lambda v: 1 <= v <= 3650, "between 1 and 3650"),
     ("vault.preview_pixels", lambda v: 32 <= v <= 512, "between 32 and 512"),

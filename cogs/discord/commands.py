@@ -155,6 +155,18 @@ class ShieldCommands(commands.Cog):
     async def case(self, interaction: discord.Interaction[Any], case_id: int) -> None:
         await reply(interaction, self.bot.manage.case(_guild_id(interaction), case_id))
 
+    @shield.command(name="dashboard", description="A one-time link to the review dashboard")
+    async def dashboard(self, interaction: discord.Interaction[Any]) -> None:
+        """A private, single-use login link for this moderator (valid 15 minutes)."""
+        from bot.review.web.accounts import login_link
+
+        actor = _actor(interaction)
+        link = login_link(self.bot.app, actor, by=actor)
+        await reply(
+            interaction,
+            f"Your one-time login link (valid 15 minutes, works once; do not share it):\n{link}",
+        )
+
     @shield.command(name="stats", description="Cases in this server")
     async def stats(self, interaction: discord.Interaction[Any]) -> None:
         await reply(interaction, self.bot.manage.stats(_guild_id(interaction)))

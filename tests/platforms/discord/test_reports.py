@@ -229,3 +229,37 @@ async def test_report_from_a_dm_gets_pointers(harness: Harness) -> None:
     assert followup.json["flags"] & EPHEMERAL
     assert pointers(followup.json["content"]) and "undress.app" in followup.json["content"]
     assert not harness.sandbox.find_requests("DELETE")
+
+
+async def test_dashboard_login_link_from_discord(harness: Harness) -> None:
+    """/shield dashboard gives a moderator a private one-time link that signs them in."""
+    import re
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.review.web.app import make_app
+
+    async with harness.run():
+        record = await harness.sandbox.slash_command(
+            "shield", channel_id=D.GENERAL, user_id=D.MOD, options=subcommand("dashboard")
+        )
+        answer = await record.wait_response()
+        refused_record = await harness.sandbox.slash_command(
+            "shield", channel_id=D.GENERAL, user_id=D.MEMBER, options=subcommand("dashboard")
+        )
+        refused = await refused_record.wait_response()
+    assert answer["data"]["flags"] & 64  # ephemeral: only the moderator sees it
+    link = next(w for w in answer["data"]["content"].split() if "/login/link?t=" in w)
+    assert "Only this server's moderators" in refused["data"]["content"]
+    path = link[link.index("/login/link") :]
+    server = TestServer(make_app(harness.app, None))
+    async with TestClient(server) as client:
+        page = await (await client.get(path)).text()
+        fields = dict(re.findall(r'name="(csrf|token)" value="([^"]+)"', page))
+        signed_in = await client.post("/login/link", data=fields)
+        assert signed_in.status == 200 and "discord:501" in await signed_in.text()
+    async with TestClient(TestServer(make_app(harness.app, None))) as other:
+        page = await (await other.get(path)).text()  # the same link, another browser
+        fields = dict(re.findall(r'name="(csrf|token)" value="([^"]+)"', page))
+        reused = await other.post("/login/link", data=fields)
+        assert "discord:501" not in await reused.text()  # it worked once only

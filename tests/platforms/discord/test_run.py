@@ -43,7 +43,9 @@ async def test_run_guards_a_server_and_stops_on_sigterm(tmp_path: Path) -> None:
     """The real process, seeded from [[discord.guilds]]: a listed link is deleted and alerted in
     the seeded alert channel; SIGTERM stops it cleanly."""
     config = tmp_path / "shield.toml"
-    config.write_text(f"[[discord.guilds]]\nid = {D.GUILD}\nalert_channel = {D.ALERTS}\n")
+    config.write_text(
+        f"[[discord.guilds]]\nid = {D.GUILD}\nalert_channel = {D.ALERTS}\n[dashboard]\nport = 0\n"
+    )
     async with LocalDiscord(heartbeat_interval_ms=1000) as sandbox:
         env = environment(
             SHIELD_CONFIG=str(config),
@@ -72,6 +74,7 @@ async def test_run_guards_a_server_and_stops_on_sigterm(tmp_path: Path) -> None:
                 await process.wait()
     assert delete.status == 204 and alert.status == 200
     assert process.returncode == 0, err.decode()
+    assert "review dashboard at http://127.0.0.1:" in err.decode()
 
 
 async def test_run_without_the_content_intent_says_how_to_turn_it_on(tmp_path: Path) -> None:
