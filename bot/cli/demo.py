@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -75,7 +76,8 @@ def demo(ctx: CliContext, fast: bool, text_only: bool) -> None:
         logging.getLogger().setLevel(logging.ERROR)
         for noisy in ("twitchio", "discord", "bot"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
-        asyncio.run(run_demo(console, pause=0.0 if fast else 0.4))
+        interactive = sys.stdin.isatty() and sys.stdout.isatty() and not fast
+        asyncio.run(run_demo(console, pause=0.0 if fast else 0.4, keep_open=interactive))
         return
     with tempfile.TemporaryDirectory(prefix="shield-demo-") as folder:
         settings = with_database(ctx.settings, Path(folder) / "demo.db")

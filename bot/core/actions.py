@@ -59,7 +59,9 @@ class Plan:
             parts.append(f"author timed out for {self.timeout_seconds // 60} min")
         elif self.escalation is Escalation.BAN:
             parts.append("author banned")
-        text = ", ".join(parts) or "nothing done"
+        text = ", ".join(parts) or (
+            "moderators alerted, nothing removed" if self.alert else "nothing done"
+        )
         return f"dry run: would have {text}" if self.dry_run and parts else text
 
     def merged(self, other: Plan) -> Plan:

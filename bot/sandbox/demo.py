@@ -119,7 +119,9 @@ class Scene:
         return counts
 
 
-async def run_demo(console: Console, *, pause: float = 0.4) -> dict[str, int]:
+async def run_demo(
+    console: Console, *, pause: float = 0.4, keep_open: bool = False
+) -> dict[str, int]:
     """Start the sandboxes and Shield, play the scene, stop everything; returns the outcomes."""
     from bot.runtime import run_shield
     from bot.settings import load_settings
@@ -152,7 +154,9 @@ async def run_demo(console: Console, *, pause: float = 0.4) -> dict[str, int]:
             }
             app = open_app(load_settings(config, env=env))
             try:
-                return await _scene(app, discord, twitch, console, pause, home, run_shield)
+                return await _scene(
+                    app, discord, twitch, console, pause, home, run_shield, keep_open
+                )
             finally:
                 app.close()
 
@@ -165,6 +169,7 @@ async def _scene(
     pause: float,
     home: Path,
     run_shield: Callable[..., Coroutine[Any, Any, None]],
+    keep_open: bool,
 ) -> dict[str, int]:
     photo = streamer_photo()
     vault_file = home / "my-photo.png"
@@ -178,7 +183,12 @@ async def _scene(
         "([italic]shield bank add --bank my-vault my-photo.png[/]); trolls arrive.\n"
     )
     stop = asyncio.Event()
-    shield = asyncio.create_task(run_shield(app, discord_token=D.TOKEN, stop=stop))
+    dashboard: list[str] = []
+    shield = asyncio.create_task(
+        run_shield(
+            app, discord_token=D.TOKEN, stop=stop, dashboard_port=0, on_dashboard=dashboard.append
+        )
+    )
     try:
         await asyncio.wait_for(twitch.wait_for_subscription("channel.chat.message", timeout=20), 25)
         await discord.wait_for_request("PUT", None, timeout=20)  # slash commands published
@@ -244,6 +254,19 @@ async def _scene(
             f"\n{alerts} alerts went to the moderators' #alerts channel (text only, never the "
             f"media); {cases} cases are in the database, with hashes and metadata."
         )
+        if dashboard:
+            from bot.review.web.accounts import login_link
+
+            link = login_link(app, "demo-moderator", by="demo", role="admin")
+            local = link.replace(link.split("/login/")[0], dashboard[0])
+            if keep_open:
+                console.print(f"Review the cases in the dashboard: [bold]{local}[/]")
+            else:
+                console.print("(Run `make demo` in a terminal to keep the review dashboard open.)")
+        if keep_open:
+            console.print("Press Enter to stop the demo.")
+            with contextlib.suppress(EOFError, KeyboardInterrupt):
+                await asyncio.to_thread(input)
         return counts
     finally:
         stop.set()
