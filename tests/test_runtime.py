@@ -1,0 +1,74 @@
+"""`shield run`'s runtime with both platforms in one process: one storage, one detector, and
+Twitch cases alerted in the linked Discord server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+from bot.app import open_app
+from bot.runtime import run_shield
+from bot.sandbox.discord import LocalDiscord
+from bot.sandbox.discord.model import Default as D  # noqa: N817
+from bot.sandbox.twitch import LocalTwitch
+from bot.settings import load_settings
+
+
+async def test_discord_and_twitch_in_one_process(tmp_path: Path) -> None:
+    """A listed link is deleted on both platforms by one running Shield; the Twitch case is
+    alerted in the Discord server linked to the channel; both cases share one database."""
+    async with LocalDiscord(heartbeat_interval_ms=1000) as discord, LocalTwitch() as twitch:
+        config = tmp_path / "shield.toml"
+        config.write_text(
+            f'[storage]\ndatabase = "{tmp_path / "shield.db"}"\n'
+            f'[vault]\nkey_file = "{tmp_path / "vault.key"}"\n'
+            f'[twitch]\ntoken_store = "{tmp_path / "tokens.json"}"\n'
+            f'[[twitch.channels]]\nlogin = "streamer"\ndiscord_guild = {D.GUILD}\n'
+            f"[[discord.guilds]]\nid = {D.GUILD}\nalert_channel = {D.ALERTS}\n"
+            "[media]\nworkers = 1\n[dashboard]\nport = 0\n"
+        )
+        token = twitch.token_for("shieldbot")
+        env = {
+            "SHIELD_DISCORD_API_BASE": discord.api_base,
+            "SHIELD_DISCORD_GATEWAY": discord.gateway_url,
+            "TWITCH_CLIENT_ID": twitch.client_id,
+            "TWITCH_CLIENT_SECRET": twitch.client_secret,
+            "TWITCH_BOT_ID": str(twitch.user("shieldbot").id),
+            "TWITCH_BOT_TOKEN": token.access_token,
+            "TWITCH_BOT_REFRESH_TOKEN": token.refresh_token or "",
+            "SHIELD_TWITCH_API_BASE": twitch.api_base,
+            "SHIELD_TWITCH_ID_BASE": twitch.id_base,
+            "SHIELD_TWITCH_EVENTSUB_URL": twitch.eventsub_url,
+        }
+        app = open_app(load_settings(config, env=env))
+        stop = asyncio.Event()
+        addresses: list[str] = []
+        shield = asyncio.create_task(
+            run_shield(app, discord_token=D.TOKEN, stop=stop, on_dashboard=addresses.append)
+        )
+        try:
+            await twitch.wait_for_subscription("channel.chat.message", timeout=30)
+            await discord.wait_for_request("PUT", None, timeout=30)
+            await asyncio.sleep(0.3)
+            posted = await discord.send_message(D.GENERAL, D.MEMBER, "see clothoff[.]io")
+            path = f"/channels/{D.GENERAL}/messages/{posted['id']}"
+            await discord.wait_for_request("DELETE", path, timeout=10)
+            said = await twitch.chat_message("streamer", "viewer2", "free pics: clothoff dot io")
+            deleted = await twitch.wait_for_request("DELETE", "/helix/moderation/chat", timeout=10)
+            alerts = [
+                await discord.wait_for_request("POST", f"/channels/{D.ALERTS}/messages", timeout=10)
+                for _ in range(2)
+            ]
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(shield, 20)
+        assert shield.done() and shield.exception() is None
+        assert deleted.query["message_id"] == said.message_id and twitch.chat_clears == []
+        assert any("twitch" in json.dumps(a.json) for a in alerts)
+        platforms = {row[0] for row in app.db.execute("SELECT platform FROM cases").fetchall()}
+        assert platforms == {"discord", "twitch"}
+        assert addresses and addresses[0].startswith("http://127.0.0.1:")
+        app.close()
