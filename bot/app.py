@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from bot.storage.database import get_meta, set_meta
 
 if TYPE_CHECKING:
     from bot.media.matcher import MediaMatcher
+    from bot.storage.cases import Case
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,13 @@ def cli_actor() -> str:
         return "cli:unknown"
 
 
+# What a running platform bot does for a decision made elsewhere (the dashboard):
+# (case, "ban" or "timeout", actor) -> one line saying what was done or what failed.
+PlatformAction = Callable[["Case", str, str], Awaitable[str]]
+# A text-only message to a case's author: (case, text, actor) -> one line saying how it went.
+PlatformNotify = Callable[["Case", str, str], Awaitable[str]]
+
+
 @dataclass
 class App:
     """Everything a command or a platform needs, built once."""
@@ -39,6 +48,10 @@ class App:
     banks: BankRepo = field(init=False)
     audit: AuditRepo = field(init=False)
     communities: CommunitySettingsRepo = field(init=False)
+    # Registered by `shield run` while a platform's bot runs, keyed by platform ("discord",
+    # "twitch"); empty for `shield dashboard` alone, which can then only record decisions.
+    platform_actions: dict[str, PlatformAction] = field(init=False, default_factory=dict)
+    platform_notify: dict[str, PlatformNotify] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lists = ListRepo(self.db)

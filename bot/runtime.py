@@ -27,6 +27,7 @@ from bot.storage.cases import CaseRepo
 if TYPE_CHECKING:
     from bot.core.context import ScanContext
     from bot.platforms.discord.client import ShieldBot
+    from bot.platforms.twitch.client import ShieldTwitchBot
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,24 @@ NOTHING_TO_RUN = (
     "nothing to run: set DISCORD_TOKEN for Discord, and/or TWITCH_CLIENT_ID (with "
     "TWITCH_CLIENT_SECRET, TWITCH_BOT_ID, TWITCH_BOT_TOKEN) and [[twitch.channels]] for Twitch"
 )
+
+
+def register_discord(app: App, bot: ShieldBot) -> None:
+    """Let the dashboard ban, time out and DM on Discord through the running bot."""
+    app.platform_actions["discord"] = bot.reviews.enforce
+    app.platform_notify["discord"] = bot.reviews.notify
+
+
+def register_twitch(app: App, bot: ShieldTwitchBot) -> None:
+    """Let the dashboard ban, time out and whisper on Twitch through the running bot."""
+    app.platform_actions["twitch"] = bot.act_on_case
+    app.platform_notify["twitch"] = bot.notify_member
+
+
+def unregister_platforms(app: App) -> None:
+    for platform in ("discord", "twitch"):
+        app.platform_actions.pop(platform, None)
+        app.platform_notify.pop(platform, None)
 
 
 @contextlib.asynccontextmanager
@@ -158,6 +177,10 @@ async def run_shield(
         loop.add_signal_handler(sig, stop.set)
     bots: list[ShieldBot] = []
 
+    def discord_bot(bot: ShieldBot) -> None:
+        bots.append(bot)
+        register_discord(app, bot)
+
     async def alert_in_discord(handled: Handled, ctx: ScanContext) -> None:
         """A Twitch case goes to the alert channel of the Discord server linked to it."""
         guild_id = linked_guild(app.settings, ctx.community)
@@ -185,7 +208,7 @@ async def run_shield(
                             discord_token,
                             stop=stop,
                             sync_commands=sync_commands,
-                            on_bot=bots.append,
+                            on_bot=discord_bot,
                         ),
                         name="discord",
                     )
@@ -194,7 +217,14 @@ async def run_shield(
                 hook = alert_in_discord if discord_token else None
                 tasks.append(
                     asyncio.create_task(
-                        run_twitch(app, moderator, stop=stop, on_alert=hook), name="twitch"
+                        run_twitch(
+                            app,
+                            moderator,
+                            stop=stop,
+                            on_alert=hook,
+                            on_bot=lambda bot: register_twitch(app, bot),
+                        ),
+                        name="twitch",
                     )
                 )
             stopped = asyncio.create_task(stop.wait())
@@ -208,5 +238,6 @@ async def run_shield(
                 ):
                     raise result
     finally:
+        unregister_platforms(app)  # the bots are gone: the dashboard only records again
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

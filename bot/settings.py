@@ -135,6 +135,12 @@ class DashboardSettings(_Section, frozen=True):
     public_url: str | None = None  # e.g. https://shield.example.org, for login links
 
 
+class ReviewSettings(_Section, frozen=True):
+    # Victim-support text in the evidence packet and in Shield's DM and whisper replies;
+    # unset, the built-in text naming StopNCII.org, Take It Down and the platforms' reporting.
+    support_text: str | None = None
+
+
 class Secrets(_Section, frozen=True):
     """Tokens and keys, read only from the environment and never printed."""
 
@@ -163,10 +169,13 @@ class Settings(_Section, frozen=True):
     twitch: TwitchSettings = TwitchSettings()
     vault: VaultSettings = VaultSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    review: ReviewSettings = ReviewSettings()
     secrets: Secrets = Secrets()
     # Where the settings came from, for messages: the user's file, if any.
     source: str | None = None
 
+
+SUPPORT_TEXT_CHARS = 1500  # room for it in a Discord DM (2000) beside what Shield found
 
 # Checks that TOML types cannot express: (key, test, what the value must be).
 _RULES: tuple[tuple[str, Any, str], ...] = (
@@ -196,6 +205,11 @@ _RULES: tuple[tuple[str, Any, str], ...] = (
     ("twitch.api_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
     ("twitch.id_base", lambda v: v.startswith(("http://", "https://")), "an http(s) URL"),
     ("twitch.eventsub_url", lambda v: v.startswith(("ws://", "wss://")), "a ws(s) URL"),
+    (
+        "review.support_text",
+        lambda v: v is None or 0 < len(v.strip()) <= SUPPORT_TEXT_CHARS,
+        f"text of 1 to {SUPPORT_TEXT_CHARS} characters",
+    ),
 )
 
 _ENV_SECRETS = {

@@ -72,3 +72,56 @@ async def test_discord_and_twitch_in_one_process(tmp_path: Path) -> None:
         assert platforms == {"discord", "twitch"}
         assert addresses and addresses[0].startswith("http://127.0.0.1:")
         app.close()
+
+
+async def test_twitch_alone_and_a_dashboard_ban_on_twitch(tmp_path: Path) -> None:
+    """Twitch without Discord runs; a case confirmed elsewhere (the dashboard) bans on Twitch
+    through the running bot, never on another platform."""
+    async with LocalTwitch() as twitch:
+        config = tmp_path / "shield.toml"
+        config.write_text(
+            f'[storage]\ndatabase = "{tmp_path / "shield.db"}"\n'
+            f'[vault]\nkey_file = "{tmp_path / "vault.key"}"\n'
+            f'[twitch]\ntoken_store = "{tmp_path / "tokens.json"}"\n'
+            '[[twitch.channels]]\nlogin = "streamer"\n'
+            "[media]\nworkers = 1\n[dashboard]\nport = 0\n"
+        )
+        token = twitch.token_for("shieldbot")
+        env = {
+            "TWITCH_CLIENT_ID": twitch.client_id,
+            "TWITCH_CLIENT_SECRET": twitch.client_secret,
+            "TWITCH_BOT_ID": str(twitch.user("shieldbot").id),
+            "TWITCH_BOT_TOKEN": token.access_token,
+            "TWITCH_BOT_REFRESH_TOKEN": token.refresh_token or "",
+            "SHIELD_TWITCH_API_BASE": twitch.api_base,
+            "SHIELD_TWITCH_ID_BASE": twitch.id_base,
+            "SHIELD_TWITCH_EVENTSUB_URL": twitch.eventsub_url,
+        }
+        app = open_app(load_settings(config, env=env))
+        stop = asyncio.Event()
+        shield = asyncio.create_task(run_shield(app, discord_token=None, stop=stop))
+        try:
+            await twitch.wait_for_subscription("channel.chat.message", timeout=30)
+            await asyncio.sleep(0.3)
+            await twitch.chat_message("streamer", "viewer2", "try cl0thoff.io")  # review only
+            for _ in range(100):
+                case = app.db.execute("SELECT id FROM cases").fetchone()
+                if case:
+                    break
+                await asyncio.sleep(0.05)
+            from bot.storage.cases import CaseRepo
+
+            held = CaseRepo(app.db).get(case[0])
+            assert held is not None and held.platform == "twitch"
+            assert "discord" not in app.platform_actions
+            result = await app.platform_actions["twitch"](held, "ban", "web:ada")
+            ban = await twitch.wait_for_request("POST", "/helix/moderation/bans", timeout=10)
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(shield, 20)
+        assert shield.done() and shield.exception() is None
+        assert "duration" not in ban.json["data"] and result.startswith("Twitch:")
+        assert "FAILED" not in result
+        assert app.platform_actions == {}  # unregistered when Shield stopped
+        app.close()

@@ -88,3 +88,21 @@ def test_platform_urls_from_the_environment() -> None:
     assert settings.twitch.eventsub_url == env["SHIELD_TWITCH_EVENTSUB_URL"]
     with pytest.raises(SettingsError, match=r"discord\.gateway"):
         load_settings(env={"SHIELD_DISCORD_GATEWAY": "http://not-a-websocket"})
+
+
+def test_review_support_text_replaces_the_built_in_pointers(tmp_path: Path) -> None:
+    """[review] support_text, when set, is the victim-support text everywhere; blank is refused."""
+    from bot.review.workflow import SUPPORT_TEXT, support_text
+
+    default = load_settings(env={})
+    assert default.review.support_text is None
+    assert support_text(default) == SUPPORT_TEXT
+    assert support_text(default, "the platform's own wording") == "the platform's own wording"
+    user = tmp_path / "mine.toml"
+    user.write_text("[review]\nsupport_text = '  Write to safety@example.org  '\n")
+    configured = load_settings(user, env={})
+    assert support_text(configured) == "Write to safety@example.org"
+    assert support_text(configured, "the platform's own wording") == "Write to safety@example.org"
+    user.write_text("[review]\nsupport_text = '   '\n")
+    with pytest.raises(SettingsError, match=r"review\.support_text must be text of 1 to"):
+        load_settings(user, env={})

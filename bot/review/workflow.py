@@ -22,6 +22,7 @@ from bot.storage.lists import NewEntry
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.settings import Settings
 
 FALSE_POSITIVES = "false-positives"  # the allow-list and allow bank that dismissals feed
 CONFIRMED_BANK = "confirmed"  # where confirmed items' hashes go
@@ -35,6 +36,13 @@ SUPPORT_TEXT = (
     "partner platforms block copies. In the US, platforms must remove reported intimate images "
     "within 48 hours (TAKE IT DOWN Act)."
 )
+
+
+def support_text(settings: Settings, default: str = SUPPORT_TEXT) -> str:
+    """The victim-support text: `[review] support_text` when set, else `default` (the built-in
+    text, or a platform's own wording of it for a DM or whisper reply)."""
+    configured = (settings.review.support_text or "").strip()
+    return configured or default
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +194,7 @@ class ReviewService:
             "decided_at": case.decided_at,
             "history": list(reversed(events)),
             "media_included": False,
-            "support": SUPPORT_TEXT,
+            "support": support_text(self.app.settings),
         }
 
 

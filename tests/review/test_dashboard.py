@@ -555,6 +555,64 @@ async def test_confirm_and_dismiss_record_the_moderator(
     assert CaseRepo(app.db).get(seeded["other"]).state == "dismissed"  # type: ignore[union-attr]
 
 
+async def test_confirm_acts_through_the_platform_action_registered_for_the_case(
+    client: Client, app: App, seeded: dict[str, int]
+) -> None:
+    """With a platform's bot running (`shield run`), a confirm asks it to ban or time out, a
+    dismiss sends the note to the member; other platforms' actions are never called."""
+    calls: list[tuple[str, int, str, str]] = []
+
+    def fake(platform: str, kind: str) -> Any:
+        async def act(case: Any, what: str, by: str) -> str:
+            calls.append((f"{platform}:{kind}", case.id, what, by))
+            return f"{platform}: {kind} {what} done"
+
+        return act
+
+    app.platform_actions.update(discord=fake("discord", "act"), twitch=fake("twitch", "act"))
+    app.platform_notify.update(discord=fake("discord", "notify"), twitch=fake("twitch", "notify"))
+    await login(client, "mo")
+    page = f"/cases/{seeded['case']}"
+    assert 'name="platform_action"' in await (await client.get(page)).text()
+    await post(client, f"{page}/confirm", {"platform_action": "ban"}, page=page)
+    assert "discord: act ban done" in await (await client.get(page)).text()
+    other = f"/cases/{seeded['other']}"
+    await post(client, f"{other}/dismiss", {"member_note": "sorry,  our mistake"}, page=other)
+    assert "discord: notify sorry, our mistake done" in await (await client.get(other)).text()
+    assert calls == [
+        ("discord:act", seeded["case"], "ban", "web:mo"),
+        ("discord:notify", seeded["other"], "sorry, our mistake", "web:mo"),
+    ]
+    confirmed = app.audit.recent(5, action="case.confirm")
+    assert confirmed and confirmed[0].detail["action"] == "ban"
+    third = open_case(app, "3")
+    await post(
+        client, f"/cases/{third}/confirm", {"platform_action": "nuke"}, page=f"/cases/{third}"
+    )
+    await post(client, f"{page}/confirm", {"platform_action": "ban"}, page=page)  # decided
+    assert len(calls) == 2  # an unknown action records only; a second decision does nothing
+
+
+async def test_without_a_running_bot_the_dashboard_says_to_act_on_the_platform(
+    client: Client, app: App, seeded: dict[str, int]
+) -> None:
+    """`shield dashboard` alone records the decision and says the ban must be done elsewhere."""
+    await login(client, "mo")
+    page = f"/cases/{seeded['case']}"
+    assert "a ban or timeout must be done on discord" in await (await client.get(page)).text()
+    await post(client, f"{page}/confirm", {"platform_action": "timeout"}, page=page)
+    text = await (await client.get(page)).text()
+    assert "Recorded only" in text and "time the member out on discord yourself" in text
+    assert CaseRepo(app.db).get(seeded["case"]).state == "confirmed"  # type: ignore[union-attr]
+    other = f"/cases/{seeded['other']}"
+    await post(client, f"{other}/dismiss", {"member_note": "sorry"}, page=other)
+    assert (
+        "send your message to the member on discord yourself"
+        in await (await client.get(other)).text()
+    )
+    assert "case.enforce" not in actions(app) and "case.notify" not in actions(app)
+
+
 async def test_evidence_packet_downloads_are_audited_and_media_free(
     client: Client, app: App, seeded: dict[str, int]
 ) -> None:
@@ -569,6 +627,13 @@ async def test_evidence_packet_downloads_are_audited_and_media_free(
         and "&lt;b&gt;troll" in await page.text()
     )
     assert actions(app).count("case.export") == 2
+    from bot.settings import ReviewSettings
+
+    app.settings = msgspec.structs.replace(
+        app.settings, review=ReviewSettings(support_text="Write to safety@example.org")
+    )
+    response = await client.get(f"/cases/{seeded['case']}/packet.json")
+    assert json.loads(await response.text())["support"] == "Write to safety@example.org"
 
 
 # ----- lists, banks, settings, users --------------------------------------------------------

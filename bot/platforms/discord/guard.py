@@ -15,6 +15,7 @@ import discord
 from bot.moderation import Handled
 from bot.platforms.discord.alerts import describe_finding
 from bot.platforms.discord.translate import Translator
+from bot.review.workflow import support_text
 
 if TYPE_CHECKING:
     from bot.platforms.discord.client import ShieldBot
@@ -102,7 +103,8 @@ class Guard:
         handled = await self.bot.moderator.handle(ctx)
         if not handled.first_time or (is_edit and handled.case is None):
             return handled
-        text = f"{findings_summary(handled)}\n\n{REPORT_POINTERS}"
+        pointers = support_text(self.bot.app.settings, REPORT_POINTERS)
+        text = f"{findings_summary(handled)}\n\n{pointers}"
         if handled.case is not None:
             text += "\n\nThe moderators of the servers you share with Shield have been told."
         try:

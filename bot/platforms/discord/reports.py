@@ -15,6 +15,7 @@ from bot.errors import InputError
 from bot.media.banking import ensure_bank, entries_for
 from bot.platforms.discord.guard import REPORT_POINTERS, findings_summary
 from bot.platforms.discord.translate import community_of, user_key
+from bot.review.workflow import support_text
 
 if TYPE_CHECKING:
     from bot.platforms.discord.client import ShieldBot
@@ -91,7 +92,8 @@ class Reports:
             self.bot.guard.translator.context(message), community=None, is_dm=True
         )
         handled = await self.bot.moderator.handle(ctx)
-        text = f"{findings_summary(handled)}\n\n{REPORT_POINTERS}"
+        pointers = support_text(self.bot.app.settings, REPORT_POINTERS)
+        text = f"{findings_summary(handled)}\n\n{pointers}"
         if handled.case is not None and handled.first_time:
             self.bot.app.audit.record(
                 user_key(interaction.user.id),

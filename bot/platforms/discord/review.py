@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PLATFORM = "discord"
+DM_CHARS = 1800  # of a moderator's note to a member (Discord allows 2000 with the heading)
+
 
 class Reviews:
     """The decisions behind the alert buttons, and who may make them."""
@@ -112,6 +115,81 @@ class Reviews:
         lines += result.done + [f"FAILED: {why}" for why in result.failed]
         return result, "\n".join(lines)
 
+    def _target(self, case: Case) -> tuple[discord.Guild, discord.Object] | str:
+        """The server and the author of a Discord case, or why there is nobody to act on.
+        Only Discord ids are ever used: a case from another platform is refused."""
+        if case.platform != PLATFORM:
+            return f"case {case.id} is from {case.platform}, not Discord: nothing done on Discord"
+        guild_id = _discord_id(case.community)
+        author_id = _discord_id(case.author_id)
+        if case.community is None or guild_id is None:
+            return "the case is from a direct message: there is no server to act in"
+        if author_id is None:
+            return "the case has no Discord author id"
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return f"Shield is not connected to server {guild_id}"
+        return guild, discord.Object(author_id)
+
+    async def enforce(self, case: Case, action: str, actor: str) -> str:
+        """Ban or time out a case's author for a decision made elsewhere (the dashboard); the
+        registered Discord `PlatformAction` of `shield run`. Audited as case.enforce."""
+        if action not in ("ban", "timeout"):
+            return f"Discord: unknown action {action!r}, nothing done"
+        target = self._target(case)
+        if isinstance(target, str):
+            return f"Discord: {target}"
+        guild, author = target
+        result = Enforced()
+        reason = audit_reason(case.id, f"confirmed by {actor} on the Shield dashboard")
+        if action == "ban":
+            await self.bot.enforcer.ban(guild, author, reason, result)
+        else:
+            minutes = int(self.bot.app.communities.get(f"discord:{guild.id}", "timeout_minutes"))
+            await self.bot.enforcer.timeout(author, guild, minutes * 60, reason, result)
+        self.bot.app.audit.record(
+            actor,
+            "case.enforce",
+            f"case:{case.id}",
+            subject=case.author_id,
+            community=case.community,
+            detail={"action": action, "done": result.done, "failed": result.failed, "via": "web"},
+        )
+        lines = result.done + [f"FAILED: {why}" for why in result.failed]
+        return "Discord: " + ("; ".join(lines) or "nothing done")
+
+    async def notify(self, case: Case, text: str, actor: str) -> str:
+        """DM a moderator's note (text only) to a Discord case's author; audited as case.notify.
+        The registered Discord `PlatformNotify` of `shield run`."""
+        if case.platform != PLATFORM:
+            return f"Discord: case {case.id} is from {case.platform}, not Discord: no DM sent"
+        author_id = _discord_id(case.author_id)
+        if author_id is None:
+            return "Discord: the case has no Discord author id: no DM sent"
+        guild_id = _discord_id(case.community)
+        guild = self.bot.get_guild(guild_id) if guild_id is not None else None
+        where = f"**{guild.name}**" if guild is not None else "a server Shield guards"
+        body = (
+            f"A message from the moderators of {where} about your message "
+            f"(Shield case {case.id}):\n{text[:DM_CHARS]}"
+        )
+        try:
+            user = await self.bot.fetch_user(author_id)
+            await user.send(body, suppress_embeds=True)
+            sent, outcome = True, "Discord: the member was sent your message by DM"
+        except discord.HTTPException as exc:
+            sent = False
+            outcome = f"Discord: could not DM the member (HTTP {exc.status}: DMs closed?)"
+        self.bot.app.audit.record(
+            actor,
+            "case.notify",
+            f"case:{case.id}",
+            subject=case.author_id,
+            community=case.community,
+            detail={"sent": sent, "text": text[:DM_CHARS], "via": "web"},
+        )
+        return outcome
+
     async def _edit_alert(
         self, interaction: discord.Interaction[Any], case: Case, decision: str
     ) -> None:
@@ -124,6 +202,12 @@ class Reviews:
             await interaction.edit_original_response(embed=embed, view=None)
         except discord.HTTPException as exc:
             log.warning("could not update the alert of case %d: HTTP %s", case.id, exc.status)
+
+
+def _discord_id(key: str | None) -> int | None:
+    """The number in `discord:<id>`; None for anything else (another platform's id above all)."""
+    prefix, _, number = (key or "").partition(":")
+    return int(number) if prefix == PLATFORM and number.isdigit() and len(number) < 21 else None
 
 
 def _uid(actor: str | None) -> str:

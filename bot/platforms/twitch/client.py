@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
-from typing import Any, Final
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Final
 
 import twitchio
 from twitchio import eventsub
@@ -21,9 +21,10 @@ from twitchio.ext import commands
 from twitchio.http import Route
 
 from bot.app import App
+from bot.core.actions import Escalation, Plan
 from bot.moderation import Moderator
 from bot.platforms.twitch import _redact
-from bot.platforms.twitch.enforce import TwitchEnforcer
+from bot.platforms.twitch.enforce import Enforced, TwitchEnforcer, audit_reason
 from bot.platforms.twitch.guard import AlertHook, TwitchGuard
 from bot.platforms.twitch.tokens import (
     WHISPER_REPLY_SCOPE,
@@ -36,8 +37,12 @@ from bot.platforms.twitch.tokens import (
 from bot.platforms.twitch.translate import Channel, community_of
 from bot.settings import Settings, TwitchSettings
 
+if TYPE_CHECKING:
+    from bot.storage.cases import Case
+
 log = logging.getLogger(__name__)
 
+PLATFORM: Final = "twitch"
 COMPONENTS: Final = ("cogs.twitch.chat", "cogs.twitch.whispers")
 
 
@@ -233,6 +238,81 @@ class ShieldTwitchBot(commands.Bot):
                     f"could not open the EventSub websocket at {eventsub_websockets.WSS}"
                 ) from None
 
+    def _target(self, case: Case) -> tuple[Channel, str] | str:
+        """The guarded channel and the chatter of a Twitch case, or why there is nobody to act
+        on. Only Twitch ids are ever used: a case from another platform is refused."""
+        if case.platform != PLATFORM:
+            return f"case {case.id} is from {case.platform}, not Twitch: nothing done on Twitch"
+        prefix, _, user_id = case.author_id.partition(":")
+        if prefix != PLATFORM or not user_id.isdigit():
+            return "the case has no Twitch user id"
+        if self._guard is None:
+            return "Shield is not connected to Twitch yet: try again shortly"
+        channel = self.channels.get(case.channel_id)
+        if channel is None or channel.community != case.community:
+            return "the case is not from a channel Shield guards (a whisper?): nothing done"
+        return channel, user_id
+
+    async def act_on_case(self, case: Case, action: str, actor: str) -> str:
+        """Ban or time out a case's author in its channel, for a decision made elsewhere (the
+        dashboard); the registered Twitch `PlatformAction` of `shield run`. Audited."""
+        if action not in ("ban", "timeout"):
+            return f"Twitch: unknown action {action!r}, nothing done"
+        target = self._target(case)
+        if isinstance(target, str):
+            return f"Twitch: {target}"
+        channel, user_id = target
+        minutes = int(self.app.communities.get(channel.community, "timeout_minutes"))
+        plan = Plan(
+            escalation=Escalation.BAN if action == "ban" else Escalation.TIMEOUT,
+            timeout_seconds=minutes * 60,
+        )
+        reason = audit_reason(case.id, f"confirmed by {actor} on the Shield dashboard")
+        result = Enforced()
+        await self.guard.enforcer.escalate(
+            plan, broadcaster_id=channel.id, user_id=user_id, reason=reason, result=result
+        )
+        self.app.audit.record(
+            actor,
+            "case.enforce",
+            f"case:{case.id}",
+            subject=case.author_id,
+            community=case.community,
+            detail={"action": action, "done": result.done, "failed": result.failed, "via": "web"},
+        )
+        lines = result.done + [f"FAILED: {why}" for why in result.failed]
+        return "Twitch: " + ("; ".join(lines) or "nothing done")
+
+    async def notify_member(self, case: Case, text: str, actor: str) -> str:
+        """Whisper a moderator's note (text only) to a Twitch case's author, when the bot token
+        has user:manage:whispers; the registered Twitch `PlatformNotify`. Audited."""
+        prefix, _, user_id = case.author_id.partition(":")
+        if case.platform != PLATFORM or prefix != PLATFORM or not user_id.isdigit():
+            return f"Twitch: case {case.id} has no Twitch user to whisper: nothing sent"
+        if self._guard is None:
+            return "Twitch: Shield is not connected to Twitch yet: nothing sent"
+        enforcer = self._guard.enforcer
+        result = Enforced()
+        where = case.community or "a Twitch channel"
+        heading = f"From the moderators of {where} (Shield case {case.id}): "
+        if not enforcer.whisper_replies:
+            outcome = (
+                f"Twitch: could not whisper the member: the bot token lacks {WHISPER_REPLY_SCOPE}"
+            )
+        elif await enforcer.tell(user_id, heading + text, result):
+            outcome = "Twitch: the member was sent your message by whisper"
+        else:
+            outcome = "Twitch: could not whisper the member: " + "; ".join(result.failed)
+        self.app.audit.record(
+            actor,
+            "case.notify",
+            f"case:{case.id}",
+            subject=case.author_id,
+            community=case.community,
+            detail={"sent": bool(result.done), "text": text[:500], "via": "web"},
+        )
+        return outcome
+
     async def event_message(self, payload: twitchio.ChatMessage) -> None:
         """Shield has no chat commands: the chat component handles every message."""
 
@@ -259,14 +339,18 @@ async def run_twitch(
     stop: asyncio.Event,
     on_alert: AlertHook | None = None,
     ready: asyncio.Event | None = None,
+    on_bot: Callable[[ShieldTwitchBot], None] | None = None,
 ) -> None:
     """Run the Twitch client until `stop` is set; set-up errors (TwitchSetupError) are raised.
 
     Share `app` and `moderator` with Discord to run both in one process (one storage, one
-    detector); `ready` is set once every subscription is in place.
+    detector); `ready` is set once every subscription is in place; `on_bot` is given the client
+    once it is built (`shield run` uses it to act on dashboard decisions).
     """
     with twitch_endpoints(app.settings.twitch):
         bot = ShieldTwitchBot(app, moderator, on_alert=on_alert)
+        if on_bot is not None:
+            on_bot(bot)
         async with bot:
             started = asyncio.create_task(
                 bot.start(with_adapter=False, load_tokens=False, save_tokens=False),

@@ -28,18 +28,22 @@ from bot.platforms.twitch.translate import (
     too_old,
     whisper_context,
 )
+from bot.review.workflow import support_text
 
 log = logging.getLogger(__name__)
 
 AlertHook = Callable[[Handled, ScanContext], Awaitable[None]]
 
 WHISPER_COOLDOWN: Final = 600.0  # seconds between two pointer replies to the same sender
-REPORT_POINTERS: Final = (
+WHISPER_INTRO: Final = (
     "Hi, this is Shield, an automated moderation bot: it cannot take reports by whisper. "
+)
+SUPPORT_POINTERS: Final = (  # replaced by [review] support_text when it is set
     "To report someone on Twitch, use Report on their message or profile "
     "(help.twitch.tv/s/article/how-to-file-a-user-report). Intimate images shared without "
     "consent: StopNCII.org (adults) or takeitdown.ncmec.org (anyone under 18)."
 )
+REPORT_POINTERS: Final = WHISPER_INTRO + SUPPORT_POINTERS
 
 
 def delivery_id(event: Any) -> str | None:
@@ -176,7 +180,8 @@ class TwitchGuard:
         ctx = whisper_context(whisper)
         handled = await self.moderator.handle(ctx)
         if self._pointers.ready(whisper.sender.id):
-            await self.enforcer.tell(whisper.sender.id, REPORT_POINTERS)
+            pointers = support_text(self.moderator.app.settings, SUPPORT_POINTERS)
+            await self.enforcer.tell(whisper.sender.id, WHISPER_INTRO + pointers)
         if handled.case is not None:
             handled.notes.append("whispered to the bot: metadata only, the text is not shown")
             # Metadata only: moderators see who, when and what matched, never the whisper itself.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 
@@ -22,9 +23,14 @@ from bot.review.web.queries import HASH_SIGNALS, CaseFilter, platforms, search_c
 from bot.review.workflow import packet_html
 from bot.storage.cases import STATES, Case
 
+log = logging.getLogger(__name__)
+
 PAGE_SIZE = 50  # cases per queue page
 REVEAL_SECONDS = 60  # a reveal must be loaded this soon after the reason is given
 MIN_REASON = 3  # characters, as the vault asks
+# What a confirm may ask of the case's platform, and the words for it.
+PLATFORM_ACTIONS = {"ban": "ban the member", "timeout": "time the member out"}
+MEMBER_NOTE_CHARS = 500  # a note to the member on dismiss (a Twitch whisper's length)
 MIME = {
     "jpeg": "image/jpeg",
     "png": "image/png",
@@ -101,19 +107,29 @@ async def case_page(request: web.Request) -> web.StreamResponse:
         moderator=user(request).can("moderator"),
         hash_signals=HASH_SIGNALS,
         vault_open=d.vault_open,
+        platform_actions=sorted(d.app.platform_actions),
+        platform_notify=sorted(d.app.platform_notify),
     )
 
 
 @requires("moderator")
 async def decide(request: web.Request) -> web.StreamResponse:
-    """Confirm or dismiss; the first decision counts, and what it teaches is shown."""
+    """Confirm or dismiss; the first decision counts, and what it teaches is shown. A confirm
+    may ban or time out the author on the case's platform, a dismiss may send them a note,
+    through the platform's running bot (`shield run`); alone, the dashboard only records."""
     d = dash(request)
     case = _case(request)
     form = await request.post()
     note = str(form.get("note", "")).strip()[:500] or None
-    if request.match_info["action"] == "confirm":
+    confirming = request.match_info["action"] == "confirm"
+    chosen = str(form.get("platform_action", "none"))
+    chosen = chosen if confirming and chosen in PLATFORM_ACTIONS else "none"
+    member_note = " ".join(str(form.get("member_note", "")).split())[:MEMBER_NOTE_CHARS]
+    if confirming:
         bank = form.get("add_to_bank") == "on"
-        decision = d.review.confirm(case.id, by=actor(request), note=note, add_to_bank=bank)
+        decision = d.review.confirm(
+            case.id, by=actor(request), note=note, add_to_bank=bank, action=chosen
+        )
     else:
         decision = d.review.dismiss(case.id, by=actor(request), note=note)
     current = session(request)
@@ -122,9 +138,39 @@ async def decide(request: web.Request) -> web.StreamResponse:
         current.flash(
             f"Case {case.id} {decision.case.state}." + (f" {learned}." if learned else "")
         )
+        if chosen != "none":
+            await _on_platform(request, decision.case, chosen)
+        elif not confirming and member_note:
+            await _on_platform(request, decision.case, "notify", member_note)
     else:
         current.flash(f"Case {case.id} was already {decision.case.state}: nothing changed.", "warn")
     raise web.HTTPSeeOther(f"/cases/{case.id}")
+
+
+async def _on_platform(request: web.Request, case: Case, action: str, text: str = "") -> None:
+    """Ban, time out or notify through the bot of the case's own platform, if one is running
+    in this process; flash what happened, or what the moderator must do on the platform."""
+    d = dash(request)
+    what = "send your message to the member" if action == "notify" else PLATFORM_ACTIONS[action]
+    call = (
+        d.app.platform_notify.get(case.platform)
+        if action == "notify"
+        else d.app.platform_actions.get(case.platform)
+    )
+    if call is None:
+        session(request).flash(
+            f"Recorded only: Shield's {case.platform} bot is not running with this dashboard, so "
+            f"{what} on {case.platform} yourself (or decide while `shield run` is running).",
+            "warn",
+        )
+        return
+    try:
+        result = await call(case, text if action == "notify" else action, actor(request))
+    except Exception:
+        log.exception("case %d: %s on %s failed", case.id, action, case.platform)
+        result = f"{case.platform}: could not {what} (the error is in Shield's log)"
+    failed = "FAILED" in result or "could not" in result or "nothing" in result
+    session(request).flash(result, "warn" if failed else "ok")
 
 
 def _media(data: bytes, content_type: str, name: str) -> web.Response:
