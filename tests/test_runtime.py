@@ -13,6 +13,7 @@ from bot.runtime import run_shield
 from bot.sandbox.discord import LocalDiscord
 from bot.sandbox.discord.model import Default as D  # noqa: N817
 from bot.sandbox.twitch import LocalTwitch
+from bot.sandbox.wiring import sandbox_config
 from bot.settings import load_settings
 
 
@@ -20,28 +21,7 @@ async def test_discord_and_twitch_in_one_process(tmp_path: Path) -> None:
     """A listed link is deleted on both platforms by one running Shield; the Twitch case is
     alerted in the Discord server linked to the channel; both cases share one database."""
     async with LocalDiscord(heartbeat_interval_ms=1000) as discord, LocalTwitch() as twitch:
-        config = tmp_path / "shield.toml"
-        config.write_text(
-            f'[storage]\ndatabase = "{tmp_path / "shield.db"}"\n'
-            f'[vault]\nkey_file = "{tmp_path / "vault.key"}"\n'
-            f'[twitch]\ntoken_store = "{tmp_path / "tokens.json"}"\n'
-            f'[[twitch.channels]]\nlogin = "streamer"\ndiscord_guild = {D.GUILD}\n'
-            f"[[discord.guilds]]\nid = {D.GUILD}\nalert_channel = {D.ALERTS}\n"
-            "[media]\nworkers = 1\n[dashboard]\nport = 0\n"
-        )
-        token = twitch.token_for("shieldbot")
-        env = {
-            "SHIELD_DISCORD_API_BASE": discord.api_base,
-            "SHIELD_DISCORD_GATEWAY": discord.gateway_url,
-            "TWITCH_CLIENT_ID": twitch.client_id,
-            "TWITCH_CLIENT_SECRET": twitch.client_secret,
-            "TWITCH_BOT_ID": str(twitch.user("shieldbot").id),
-            "TWITCH_BOT_TOKEN": token.access_token,
-            "TWITCH_BOT_REFRESH_TOKEN": token.refresh_token or "",
-            "SHIELD_TWITCH_API_BASE": twitch.api_base,
-            "SHIELD_TWITCH_ID_BASE": twitch.id_base,
-            "SHIELD_TWITCH_EVENTSUB_URL": twitch.eventsub_url,
-        }
+        config, env = sandbox_config(tmp_path, discord=discord, twitch=twitch)
         app = open_app(load_settings(config, env=env))
         stop = asyncio.Event()
         addresses: list[str] = []
@@ -78,25 +58,7 @@ async def test_twitch_alone_and_a_dashboard_ban_on_twitch(tmp_path: Path) -> Non
     """Twitch without Discord runs; a case confirmed elsewhere (the dashboard) bans on Twitch
     through the running bot, never on another platform."""
     async with LocalTwitch() as twitch:
-        config = tmp_path / "shield.toml"
-        config.write_text(
-            f'[storage]\ndatabase = "{tmp_path / "shield.db"}"\n'
-            f'[vault]\nkey_file = "{tmp_path / "vault.key"}"\n'
-            f'[twitch]\ntoken_store = "{tmp_path / "tokens.json"}"\n'
-            '[[twitch.channels]]\nlogin = "streamer"\n'
-            "[media]\nworkers = 1\n[dashboard]\nport = 0\n"
-        )
-        token = twitch.token_for("shieldbot")
-        env = {
-            "TWITCH_CLIENT_ID": twitch.client_id,
-            "TWITCH_CLIENT_SECRET": twitch.client_secret,
-            "TWITCH_BOT_ID": str(twitch.user("shieldbot").id),
-            "TWITCH_BOT_TOKEN": token.access_token,
-            "TWITCH_BOT_REFRESH_TOKEN": token.refresh_token or "",
-            "SHIELD_TWITCH_API_BASE": twitch.api_base,
-            "SHIELD_TWITCH_ID_BASE": twitch.id_base,
-            "SHIELD_TWITCH_EVENTSUB_URL": twitch.eventsub_url,
-        }
+        config, env = sandbox_config(tmp_path, twitch=twitch)
         app = open_app(load_settings(config, env=env))
         stop = asyncio.Event()
         shield = asyncio.create_task(run_shield(app, discord_token=None, stop=stop))

@@ -27,6 +27,7 @@ from bot.media.banking import add_files
 from bot.sandbox.discord import LocalDiscord
 from bot.sandbox.discord.model import Default as D  # noqa: N817 (the tests' short name)
 from bot.sandbox.twitch import LocalTwitch
+from bot.sandbox.wiring import sandbox_config
 
 WAIT_FOR_ACTION_S = 4.0  # how long the scene waits to see Shield act on a message
 QUIET_S = 0.8  # after this long with nothing done, a clean message counts as left alone
@@ -129,29 +130,7 @@ async def run_demo(
     with tempfile.TemporaryDirectory(prefix="shield-demo-") as folder:
         home = Path(folder)
         async with LocalDiscord(heartbeat_interval_ms=1000) as discord, LocalTwitch() as twitch:
-            config = home / "shield.toml"
-            config.write_text(
-                f'[storage]\ndatabase = "{home / "shield.db"}"\n'
-                f'[vault]\nkey_file = "{home / "vault.key"}"\n'
-                f'[twitch]\ntoken_store = "{home / "twitch-tokens.json"}"\n'
-                f'[[twitch.channels]]\nlogin = "streamer"\ndiscord_guild = {D.GUILD}\n'
-                f"[[discord.guilds]]\nid = {D.GUILD}\nalert_channel = {D.ALERTS}\n"
-                f"moderator_role = {D.MOD_ROLE}\n"
-                "[fetch]\nallow_private_addresses = true\n[media]\nworkers = 1\n"
-            )
-            token = twitch.token_for("shieldbot")
-            env = {
-                "SHIELD_DISCORD_API_BASE": discord.api_base,
-                "SHIELD_DISCORD_GATEWAY": discord.gateway_url,
-                "TWITCH_CLIENT_ID": twitch.client_id,
-                "TWITCH_CLIENT_SECRET": twitch.client_secret,
-                "TWITCH_BOT_ID": str(twitch.user("shieldbot").id),
-                "TWITCH_BOT_TOKEN": token.access_token,
-                "TWITCH_BOT_REFRESH_TOKEN": token.refresh_token or "",
-                "SHIELD_TWITCH_API_BASE": twitch.api_base,
-                "SHIELD_TWITCH_ID_BASE": twitch.id_base,
-                "SHIELD_TWITCH_EVENTSUB_URL": twitch.eventsub_url,
-            }
+            config, env = sandbox_config(home, discord=discord, twitch=twitch)
             app = open_app(load_settings(config, env=env))
             try:
                 return await _scene(
