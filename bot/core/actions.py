@@ -7,7 +7,7 @@ Dry-run keeps the plan for the alert ("would have ...") and carries out nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bot.core.verdict import Tier
@@ -112,3 +112,28 @@ def decide(
     if protected_author or is_dm:
         plan = Plan(alert=True, reason=reason)
     return replace(plan, dry_run=True) if policy.dry_run else plan
+
+
+@dataclass(slots=True)
+class Enforced:
+    """What a platform did and what failed, in words a moderator reads in the alert."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    skipped: bool = False  # a replayed event: nothing was (re)done
+
+    def describe(self, plan: Plan) -> str:
+        if self.skipped:
+            return "already handled"
+        if self.dry_run:
+            return plan.describe() if plan.acts else "dry run: nothing would have been done"
+        lines = list(self.done) or ["nothing done"]
+        lines += [f"FAILED: {why}" for why in self.failed]
+        return "\n".join(lines)
+
+
+def audit_reason(case_id: int | None, text: str, *, limit: int) -> str:
+    """The reason a platform shows in its moderation log, cut to the platform's `limit`."""
+    prefix = f"Shield case {case_id}: " if case_id is not None else "Shield: "
+    return (prefix + (text or "matched a list or bank"))[:limit]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime
 import logging
-from dataclasses import dataclass, field
 from typing import Final
 
 import discord
 
-from bot.core.actions import Escalation, Plan
+from bot.core.actions import Enforced, Escalation, Plan
+from bot.core.actions import audit_reason as _audit_reason
 from bot.moderation import Handled
 
 log = logging.getLogger(__name__)
@@ -24,27 +24,9 @@ BAN_DELETE_SECONDS: Final = 24 * 3600  # a ban also removes the author's last da
 REASON_CHARS: Final = 512  # Discord's limit for X-Audit-Log-Reason
 
 
-@dataclass(slots=True)
-class Enforced:
-    """What was done and what failed, in words a moderator reads in the alert."""
-
-    done: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    dry_run: bool = False
-    skipped: bool = False  # a replayed event: nothing was (re)done
-
-    def describe(self, plan: Plan) -> str:
-        if self.dry_run:
-            return plan.describe() if plan.acts else "dry run: nothing would have been done"
-        lines = list(self.done) or ["nothing done"]
-        lines += [f"FAILED: {why}" for why in self.failed]
-        return "\n".join(lines)
-
-
 def audit_reason(case_id: int | None, text: str) -> str:
     """The reason Discord shows in the server's audit log, within its length limit."""
-    prefix = f"Shield case {case_id}: " if case_id is not None else "Shield: "
-    return (prefix + (text or "matched a list or bank"))[:REASON_CHARS]
+    return _audit_reason(case_id, text, limit=REASON_CHARS)
 
 
 def _forbidden(what: str, permission: str, where: str = "", *, rank: bool = False) -> str:

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.core.actions import Enforced
 from bot.platforms.discord.access import is_moderator
 from bot.platforms.discord.alerts import case_embed, with_decision
-from bot.platforms.discord.enforce import Enforced, audit_reason
+from bot.platforms.discord.enforce import audit_reason
 from bot.platforms.discord.translate import community_of, user_key
 from bot.review.workflow import ReviewService
 from bot.storage.cases import Case, CaseRepo

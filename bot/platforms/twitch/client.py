@@ -21,10 +21,10 @@ from twitchio.ext import commands
 from twitchio.http import Route
 
 from bot.app import App
-from bot.core.actions import Escalation, Plan
+from bot.core.actions import Enforced, Escalation, Plan
 from bot.moderation import Moderator
 from bot.platforms.twitch import _redact
-from bot.platforms.twitch.enforce import Enforced, TwitchEnforcer, audit_reason
+from bot.platforms.twitch.enforce import TwitchEnforcer, audit_reason
 from bot.platforms.twitch.guard import AlertHook, TwitchGuard
 from bot.platforms.twitch.tokens import (
     WHISPER_REPLY_SCOPE,

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
 from typing import Final
 
 import twitchio
 from twitchio import HTTPException
 
-from bot.core.actions import Escalation, Plan
+from bot.core.actions import Enforced, Escalation, Plan
+from bot.core.actions import audit_reason as _audit_reason
 from bot.moderation import Handled
 
 log = logging.getLogger(__name__)
@@ -36,29 +36,9 @@ class ChatWipeRefusedError(ValueError):
     """A delete without a message id was about to be sent: Twitch would clear the whole chat."""
 
 
-@dataclass(slots=True)
-class Enforced:
-    """What was done and what failed, in words a moderator reads in the alert."""
-
-    done: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    dry_run: bool = False
-    skipped: bool = False  # a replayed event: nothing was (re)done
-
-    def describe(self, plan: Plan) -> str:
-        if self.skipped:
-            return "already handled"
-        if self.dry_run:
-            return plan.describe() if plan.acts else "dry run: nothing would have been done"
-        lines = list(self.done) or ["nothing done"]
-        lines += [f"FAILED: {why}" for why in self.failed]
-        return "\n".join(lines)
-
-
 def audit_reason(case_id: int | None, text: str) -> str:
     """The reason Twitch shows moderators for a ban or timeout, within its length limit."""
-    prefix = f"Shield case {case_id}: " if case_id is not None else "Shield: "
-    return (prefix + (text or "matched a list or bank"))[:REASON_CHARS]
+    return _audit_reason(case_id, text, limit=REASON_CHARS)
 
 
 def _why(exc: HTTPException) -> str:

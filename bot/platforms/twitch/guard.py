@@ -17,10 +17,11 @@ from typing import Any, Final
 
 from twitchio import AutomodMessageHold, AutomodMessageUpdate, ChatMessage, Whisper
 
+from bot.core.actions import Enforced
 from bot.core.context import ScanContext
 from bot.moderation import Handled, Moderator
 from bot.platforms.twitch._seen import Cooldown, SeenIds
-from bot.platforms.twitch.enforce import Enforced, TwitchEnforcer
+from bot.platforms.twitch.enforce import TwitchEnforcer
 from bot.platforms.twitch.translate import (
     Channel,
     chat_context,
