@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 
+from bot.sandbox._log import Log
 from bot.sandbox.discord.gateway import Gateway
 from bot.sandbox.discord.model import (
     PRIVILEGED_INTENTS,
@@ -41,7 +42,6 @@ from bot.sandbox.discord.records import (
     Dispatch,
     Frame,
     InteractionRecord,
-    Log,
     PathMatch,
     RateLimitRule,
     Request,

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from bot.sandbox._log import Log
 from bot.sandbox.twitch import events
 from bot.sandbox.twitch.model import Json, new_id, now_utc
-from bot.sandbox.twitch.records import InboundFrame, Log, Notification, Subscription
+from bot.sandbox.twitch.records import InboundFrame, Notification, Subscription
 
 if TYPE_CHECKING:
     from bot.sandbox.twitch.server import LocalTwitch

@@ -13,6 +13,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from bot.sandbox._log import Log
 from bot.sandbox.twitch import events
 from bot.sandbox.twitch.eventsub import EventSource, EventSub, Session
 from bot.sandbox.twitch.helix import Helix
@@ -35,7 +36,6 @@ from bot.sandbox.twitch.records import (
     Delivery,
     Fault,
     HeldMessage,
-    Log,
     Notification,
     PathMatch,
     Request,
