@@ -247,13 +247,40 @@ class Moderator:
                 why = "review-tier match" if review else f"held unscannable: {item.reason}"
                 self.vault.store(item.data, case_id=case.id, reason=why, actor="shield:rule")
 
-    async def keep_report(self, case: Case, data: bytes, *, reporter: str) -> int | None:
-        """Seal media a member reported (when the settings keep reports)."""
-        if self.vault is None or not self.app.settings.vault.keep_reports:
-            return None
-        return self.vault.store(
-            data, case_id=case.id, reason=f"reported by {reporter}", actor=reporter
-        )
+    async def report(self, ctx: ScanContext, *, reporter: str) -> Handled:
+        """A member reported this message: handle it like any message, and when nothing known
+        matched, still open a review case (a person saw something the lists do not know yet).
+        The reported media is sealed in the vault when [vault] keep_reports is on."""
+        handled = await self.handle(ctx)
+        if handled.case is not None and not handled.first_time:
+            return handled
+        case, created = handled.case, handled.first_time
+        if case is None:
+            case, created = self.cases.open(
+                platform=ctx.platform,
+                community=ctx.community,
+                channel_id=ctx.channel_id,
+                message_id=ctx.message_id,
+                author_id=ctx.author_id,
+                author_name=ctx.author_name,
+                jump_url=ctx.jump_url,
+                tier="review",
+                findings=[],
+                hashes=[m.hashes for m in handled.outcome.media if m.hashes],
+                action="reported by a member",
+                dry_run=handled.plan.dry_run,
+            )
+        if created:
+            self.app.audit.record(
+                reporter, "case.report", f"case:{case.id}", subject=ctx.author_id,
+                community=ctx.community,
+            )  # fmt: skip
+            if self.vault is not None and self.app.settings.vault.keep_reports:
+                for item in handled.outcome.media:
+                    if item.data is not None:
+                        why = f"reported by {reporter}"
+                        self.vault.store(item.data, case_id=case.id, reason=why, actor=reporter)
+        return Handled(handled.outcome, handled.plan, case, first_time=created)
 
 
 def _reason(outcome: Outcome) -> str:

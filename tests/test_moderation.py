@@ -233,3 +233,22 @@ def test_links_to_image_hosts_are_media() -> None:
     ]
     assert linked_media("album https://imgur.com/a/AbC12 and https://example.com/page") == []
     assert len(linked_media("https://pbs.twimg.com/media/Fx1?format=jpg")) == 1
+
+
+async def test_member_report_opens_a_case_and_seals_the_media(
+    moderator: Moderator, media_server: tuple[str, dict[str, bytes]]
+) -> None:
+    """A report of a message nothing matched is still a review case, with its media sealed."""
+    from bot.review.vault import EvidenceVault
+
+    moderator.vault = EvidenceVault(moderator.app.db, b"k" * 32, moderator.app.settings)
+    base, files = media_server
+    files["new.png"] = encoded(picture(6))
+    ctx = message("look at this", media=(MediaRef(f"{base}/new.png", "attachment"),))
+    reported = await moderator.report(ctx, reporter="discord:9")
+    assert reported.case is not None and reported.case.tier == "review" and reported.first_time
+    stored = moderator.vault.for_case(reported.case.id)
+    assert [e.reason for e in stored] == ["reported by discord:9"]
+    again = await moderator.report(ctx, reporter="discord:10")
+    assert not again.first_time and len(moderator.vault.for_case(reported.case.id)) == 1
+    assert [e.action for e in moderator.app.audit.recent(10)].count("case.report") == 1

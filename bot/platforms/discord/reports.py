@@ -46,39 +46,15 @@ class Reports:
         if guild is None or message.guild is None:
             return await self._report_private(interaction, message)
         ctx = guard.translator.context(message, moderator_role=guard.moderator_role(guild))
-        handled = await self.bot.moderator.handle(ctx)
-        app = self.bot.app
-        if handled.case is not None and handled.first_time:
-            enforced = await self.bot.enforcer.carry_out(message, handled)
-            done = enforced.describe(handled.plan)
-            case = handled.case
-        elif handled.case is not None:
-            return f"Thank you. Shield already has case {handled.case.id} for that message."
+        handled = await self.bot.moderator.report(ctx, reporter=user_key(reporter))
+        case = handled.case
+        assert case is not None  # a report always has a case
+        if not handled.first_time:
+            return f"Thank you. Shield already has case {case.id} for that message."
+        if handled.plan.alert:
+            done = (await self.bot.enforcer.carry_out(message, handled)).describe(handled.plan)
         else:
-            case, created = self.bot.reviews.cases.open(
-                platform=ctx.platform,
-                community=ctx.community,
-                channel_id=ctx.channel_id,
-                message_id=ctx.message_id,
-                author_id=ctx.author_id,
-                author_name=ctx.author_name,
-                jump_url=ctx.jump_url,
-                tier="review",  # held for the moderators: a person saw something
-                findings=[],
-                hashes=[m.hashes for m in handled.outcome.media if m.hashes],
-                action="reported by a member",
-                dry_run=handled.plan.dry_run,
-            )
-            if not created:
-                return f"Thank you. Shield already has case {case.id} for that message."
             done = "nothing yet: a member reported it"
-        app.audit.record(
-            user_key(reporter),
-            "case.report",
-            f"case:{case.id}",
-            subject=case.author_id,
-            community=community_of(guild.id),
-        )
         await self.bot.alerts.post(guild, case, done, reported_by=reporter)
         return f"Thank you: the moderators have been told.\n{findings_summary(handled)}"
 
