@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 import pytest
+from aiohttp import web
 
 from bot.app import App, open_app
 from bot.core.linkindex import LinkIndexBuilder
@@ -101,3 +102,25 @@ def shield(tmp_path: Path) -> Shield:
         return Result(done.returncode, done.stdout, done.stderr)
 
     return run
+
+
+@pytest.fixture
+async def media_server() -> AsyncIterator[tuple[str, dict[str, bytes]]]:
+    """A local web server standing in for Discord's CDN: it serves whatever a test puts in."""
+    files: dict[str, bytes] = {}
+
+    async def serve(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in files:
+            raise web.HTTPNotFound()
+        return web.Response(body=files[name], content_type="application/octet-stream")
+
+    app = web.Application()
+    app.router.add_get("/files/{name}", serve)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}/files", files
+    await runner.cleanup()

@@ -3,15 +3,12 @@ serving generated images, the real fetcher and process pool."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
-import numpy as np
 import pytest
-from aiohttp import web
-from PIL import Image, ImageOps
+from PIL import ImageOps
 
 from bot.app import App
 from bot.core.actions import Escalation
@@ -20,40 +17,7 @@ from bot.media.banking import add_files
 from bot.media.fetch import SafeFetcher
 from bot.media.pool import HashPool
 from bot.moderation import Moderator
-
-
-def picture(seed: int) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    small = (rng.random((30, 40, 3)) * 255).astype("uint8")
-    return Image.fromarray(small).resize((640, 480), Image.BICUBIC)
-
-
-def encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
-    out = io.BytesIO()
-    image.save(out, fmt)
-    return out.getvalue()
-
-
-@pytest.fixture
-async def media_server() -> AsyncIterator[tuple[str, dict[str, bytes]]]:
-    """A local web server standing in for Discord's CDN: it serves whatever a test puts in."""
-    files: dict[str, bytes] = {}
-
-    async def serve(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        if name not in files:
-            raise web.HTTPNotFound()
-        return web.Response(body=files[name], content_type="application/octet-stream")
-
-    app = web.Application()
-    app.router.add_get("/files/{name}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}/files", files
-    await runner.cleanup()
+from tests.images import encoded, picture
 
 
 @pytest.fixture

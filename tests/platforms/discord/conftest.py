@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
 
 import bot.platforms.discord  # noqa: F401  (discord.py without its audioop warning)
 from bot.app import App, open_app
@@ -25,19 +22,6 @@ from bot.settings import load_settings
 
 D = Default
 ALERT_POSTS = f"/channels/{D.ALERTS}/messages"
-
-
-def picture(seed: int) -> Image.Image:
-    """A generated photo-like picture: smooth random colour fields, rich enough for PDQ."""
-    rng = np.random.default_rng(seed)
-    small = (rng.random((30, 40, 3)) * 255).astype("uint8")
-    return Image.fromarray(small).resize((640, 480), Image.BICUBIC)
-
-
-def encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
-    out = io.BytesIO()
-    image.save(out, fmt)
-    return out.getvalue()
 
 
 def write_config(tmp_path: Path, *, dry_run: bool = False, allow_private: bool = True) -> Path:

@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.sandbox.discord import Default
 from bot.storage.cases import CaseRepo
-from tests.platforms.discord.conftest import Harness, encoded, picture
+from tests.images import encoded, picture
+from tests.platforms.discord.conftest import Harness
 
 D = Default
 EPHEMERAL = 1 << 6

@@ -104,7 +104,7 @@ async def test_attachments_from_the_api_host_are_fetched_without_private_mode(
     """With private addresses refused, the configured API host still serves attachments (like
     Discord's CDN); a link to another local port stays refused."""
     from bot.media.banking import add_files
-    from tests.platforms.discord.conftest import encoded, picture
+    from tests.images import encoded, picture
 
     harness: Harness = await make_harness(allow_private=False)
     image = encoded(picture(5))

@@ -10,7 +10,8 @@ from bot.lists import add_rule
 from bot.media.banking import add_files
 from bot.sandbox.discord import Default
 from bot.storage.cases import CaseRepo
-from tests.platforms.discord.conftest import Harness, encoded, picture
+from tests.images import encoded, picture
+from tests.platforms.discord.conftest import Harness
 
 D = Default
 EPHEMERAL = 1 << 6

@@ -11,7 +11,8 @@ from PIL import ImageOps
 from bot.media.banking import add_files
 from bot.sandbox.discord import Default
 from bot.storage.cases import CaseRepo
-from tests.platforms.discord.conftest import Harness, encoded, picture
+from tests.images import encoded, picture
+from tests.platforms.discord.conftest import Harness
 
 D = Default
 SUPPRESS_EMBEDS = 1 << 2

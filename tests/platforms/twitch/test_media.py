@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
-import numpy as np
 import pytest
-from aiohttp import web
 from PIL import Image, ImageOps
 
 from bot.app import App
@@ -18,41 +15,10 @@ from bot.media.fetch import SafeFetcher
 from bot.media.pool import HashPool
 from bot.sandbox.twitch import text_fragment
 from bot.settings import load_settings
+from tests.images import encoded, picture
 from tests.platforms.twitch.conftest import DELETE, Start
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def picture(seed: int) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    small = (rng.random((30, 40, 3)) * 255).astype("uint8")
-    return Image.fromarray(small).resize((640, 480), Image.BICUBIC)
-
-
-def encoded(image: Image.Image, fmt: str = "PNG") -> bytes:
-    out = io.BytesIO()
-    image.save(out, fmt)
-    return out.getvalue()
-
-
-@pytest.fixture
-async def files() -> AsyncIterator[tuple[str, dict[str, bytes]]]:
-    """A local image host on 127.0.0.1 serving whatever a test puts in."""
-    served: dict[str, bytes] = {}
-
-    async def serve(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        if name not in served:
-            raise web.HTTPNotFound()
-        return web.Response(body=served[name], content_type="application/octet-stream")
-
-    app = web.Application()
-    app.router.add_get("/i/{name}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/i", served
-    await runner.cleanup()
 
 
 @pytest.fixture
@@ -81,12 +47,12 @@ def bank(tmp_path: Path, image: Image.Image) -> object:
 
 async def test_link_to_a_banked_image_is_deleted(
     start: Start,
-    files: tuple[str, dict[str, bytes]],
+    media_server: tuple[str, dict[str, bytes]],
     media: tuple[SafeFetcher, HashPool],
     tmp_path: Path,
 ) -> None:
     """A chat link to an edited copy of a banked image: deleted; an unrelated image is not."""
-    base, served = files
+    base, served = media_server
     original = picture(1)
     served["copy.jpg"] = encoded(ImageOps.mirror(original).resize((320, 240)), "JPEG")
     served["other.png"] = encoded(picture(2))
@@ -103,12 +69,12 @@ async def test_link_to_a_banked_image_is_deleted(
 
 async def test_gif_fragment_is_hashed(
     start: Start,
-    files: tuple[str, dict[str, bytes]],
+    media_server: tuple[str, dict[str, bytes]],
     media: tuple[SafeFetcher, HashPool],
     tmp_path: Path,
 ) -> None:
     """A GIF posted through Twitch's picker arrives as a fragment with a URL: it is hashed too."""
-    base, served = files
+    base, served = media_server
     original = picture(3)
     served["anim.gif"] = encoded(original, "GIF")
     fetcher, pool = media
