@@ -14,8 +14,7 @@ from typing import Any, NamedTuple
 from sqlite_utils import Database
 
 from bot.core.verdict import Tier
-from bot.errors import InputError
-from bot.storage.database import now
+from bot.storage.database import check_name, now
 
 BATCH_ROWS = 5000  # rows per INSERT batch: large imports stay fast without one huge statement
 LOOKUP_IDS = 500  # ids per `IN (...)` lookup, under SQLite's parameter limit
@@ -125,13 +124,7 @@ def _entry(row: Sequence[Any]) -> BankEntry:
 
 
 def check_bank_name(name: str) -> str:
-    """The name without surrounding space, or InputError saying what a usable name is."""
-    clean = name.strip()
-    if not clean or len(clean) > 64 or any(c.isspace() or not c.isprintable() for c in clean):
-        raise InputError(
-            f"bank name {name!r} is not usable: 1 to 64 characters, no spaces (e.g. my-vault)"
-        )
-    return clean
+    return check_name(name, "bank", "my-vault")
 
 
 class BankRepo:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.errors import ShieldError
+from bot.errors import InputError, ShieldError
 from bot.storage.migrations import migrations
 
 BUSY_TIMEOUT_MS = 5000  # wait this long for another process's write before failing
@@ -53,3 +53,13 @@ def get_meta(db: Database, key: str) -> str | None:
 
 def set_meta(db: Database, key: str, value: str) -> None:
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
+
+def check_name(name: str, what: str, example: str) -> str:
+    """A list or bank name without surrounding space, or InputError saying what is usable."""
+    clean = name.strip()
+    if not clean or len(clean) > 64 or any(c.isspace() or not c.isprintable() for c in clean):
+        raise InputError(
+            f"{what} name {name!r} is not usable: 1 to 64 characters, no spaces (e.g. {example})"
+        )
+    return clean

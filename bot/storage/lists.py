@@ -11,8 +11,7 @@ from sqlite_utils import Database
 
 from bot.core.rules import LinkRule
 from bot.core.verdict import Tier
-from bot.errors import InputError
-from bot.storage.database import now
+from bot.storage.database import check_name, now
 
 BATCH_ROWS = 5000  # rows per INSERT batch: large imports stay fast without one huge statement
 
@@ -88,11 +87,7 @@ class ListRepo:
         source: str | None = None,
     ) -> ListInfo:
         """The list called `name`, created with `tier` if it does not exist yet."""
-        clean = name.strip()
-        if not clean or len(clean) > 64 or any(c.isspace() or not c.isprintable() for c in clean):
-            raise InputError(
-                f"list name {name!r} is not usable: 1 to 64 characters, no spaces (e.g. my-list)"
-            )
+        clean = check_name(name, "list", "my-list")
         existing = self.get(clean)
         if existing is not None:
             return existing
