@@ -17,6 +17,7 @@ from bot.storage import AuditRepo, BankRepo, CommunitySettingsRepo, ListRepo, op
 from bot.storage.database import get_meta, set_meta
 
 if TYPE_CHECKING:
+    from bot.core.actions import Enforced
     from bot.media.matcher import MediaMatcher
     from bot.storage.cases import Case
 
@@ -32,10 +33,10 @@ def cli_actor() -> str:
 
 
 # What a running platform bot does for a decision made elsewhere (the dashboard):
-# (case, "ban" or "timeout", actor) -> one line saying what was done or what failed.
-PlatformAction = Callable[["Case", str, str], Awaitable[str]]
-# A text-only message to a case's author: (case, text, actor) -> one line saying how it went.
-PlatformNotify = Callable[["Case", str, str], Awaitable[str]]
+# (case, "ban" or "timeout", actor) -> what was done and what failed. The caller audits.
+PlatformAction = Callable[["Case", str, str], Awaitable["Enforced"]]
+# A text-only message to a case's author: (case, text, actor) -> whether it was sent.
+PlatformNotify = Callable[["Case", str, str], Awaitable["Enforced"]]
 
 
 @dataclass

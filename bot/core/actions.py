@@ -123,6 +123,12 @@ class Enforced:
     dry_run: bool = False
     skipped: bool = False  # a replayed event: nothing was (re)done
 
+    def summary(self) -> str:
+        """Everything done and failed, on one line."""
+        return "; ".join([*self.done, *(f"FAILED: {why}" for why in self.failed)]) or (
+            "nothing done"
+        )
+
     def describe(self, plan: Plan) -> str:
         if self.skipped:
             return "already handled"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.core.actions import Enforced
 from bot.core.rules import LinkRule, RuleKind, parse_rule
 from bot.core.verdict import Tier
 from bot.errors import InputError
@@ -23,6 +25,8 @@ from bot.storage.lists import NewEntry
 if TYPE_CHECKING:
     from bot.app import App
     from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 FALSE_POSITIVES = "false-positives"  # the allow-list and allow bank that dismissals feed
 CONFIRMED_BANK = "confirmed"  # where confirmed items' hashes go
@@ -158,6 +162,34 @@ class ReviewService:
             added, _ = self.app.banks.add_entries(bank.id, entries_b, added_by=by)
             learned.append(f"{added} hashes added to allow bank {FALSE_POSITIVES}")
         return learned
+
+    async def on_platform(self, case: Case, action: str, *, by: str, text: str = "") -> Enforced:
+        """Ban, time out ("ban", "timeout") or message ("notify") a case's author through the
+        running bot of the case's own platform; audited once here, whatever the platform.
+        Without a running bot (a stand-alone dashboard) nothing is done and `failed` says so."""
+        table = self.app.platform_notify if action == "notify" else self.app.platform_actions
+        call = table.get(case.platform)
+        if call is None:
+            return Enforced(failed=[f"Shield's {case.platform} bot is not running here"])
+        try:
+            result = await call(case, text if action == "notify" else action, by)
+        except Exception:
+            log.exception("case %d: %s on %s failed", case.id, action, case.platform)
+            result = Enforced(failed=[f"{action} failed (the error is in Shield's log)"])
+        detail: dict[str, Any] = {"done": result.done, "failed": result.failed, "via": "web"}
+        if action == "notify":
+            detail["text"] = text[:500]
+        else:
+            detail["action"] = action
+        self.app.audit.record(
+            by,
+            "case.notify" if action == "notify" else "case.enforce",
+            f"case:{case.id}",
+            subject=case.author_id,
+            community=case.community,
+            detail=detail,
+        )
+        return result
 
     def history(self, author_id: str) -> list[Case]:
         """Every case about one account, newest first (repeat offenders at a glance)."""

@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 
 from bot.app import App
+from bot.core.actions import Enforced
 from bot.core.verdict import Tier
 from bot.review.vault import EvidenceVault, strip_metadata
 from bot.review.web.accounts import login_link, set_password
@@ -563,9 +564,9 @@ async def test_confirm_acts_through_the_platform_action_registered_for_the_case(
     calls: list[tuple[str, int, str, str]] = []
 
     def fake(platform: str, kind: str) -> Any:
-        async def act(case: Any, what: str, by: str) -> str:
+        async def act(case: Any, what: str, by: str) -> Enforced:
             calls.append((f"{platform}:{kind}", case.id, what, by))
-            return f"{platform}: {kind} {what} done"
+            return Enforced(done=[f"{kind} {what} done"])
 
         return act
 
@@ -575,10 +576,10 @@ async def test_confirm_acts_through_the_platform_action_registered_for_the_case(
     page = f"/cases/{seeded['case']}"
     assert 'name="platform_action"' in await (await client.get(page)).text()
     await post(client, f"{page}/confirm", {"platform_action": "ban"}, page=page)
-    assert "discord: act ban done" in await (await client.get(page)).text()
+    assert "Discord: act ban done" in await (await client.get(page)).text()
     other = f"/cases/{seeded['other']}"
     await post(client, f"{other}/dismiss", {"member_note": "sorry,  our mistake"}, page=other)
-    assert "discord: notify sorry, our mistake done" in await (await client.get(other)).text()
+    assert "Discord: notify sorry, our mistake done" in await (await client.get(other)).text()
     assert calls == [
         ("discord:act", seeded["case"], "ban", "web:mo"),
         ("discord:notify", seeded["other"], "sorry, our mistake", "web:mo"),
@@ -591,6 +592,11 @@ async def test_confirm_acts_through_the_platform_action_registered_for_the_case(
     )
     await post(client, f"{page}/confirm", {"platform_action": "ban"}, page=page)  # decided
     assert len(calls) == 2  # an unknown action records only; a second decision does nothing
+    enforce = app.audit.recent(5, action="case.enforce")
+    assert [e.detail["action"] for e in enforce] == ["ban"]  # audited once, by the dashboard
+    assert [e.detail["text"] for e in app.audit.recent(5, action="case.notify")] == [
+        "sorry, our mistake"
+    ]
 
 
 async def test_without_a_running_bot_the_dashboard_says_to_act_on_the_platform(

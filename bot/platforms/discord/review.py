@@ -132,14 +132,14 @@ class Reviews:
             return f"Shield is not connected to server {guild_id}"
         return guild, discord.Object(author_id)
 
-    async def enforce(self, case: Case, action: str, actor: str) -> str:
-        """Ban or time out a case's author for a decision made elsewhere (the dashboard); the
-        registered Discord `PlatformAction` of `shield run`. Audited as case.enforce."""
+    async def enforce(self, case: Case, action: str, actor: str) -> Enforced:
+        """Ban or time out a case's author for a decision made elsewhere (the dashboard): the
+        registered Discord `PlatformAction` of `shield run`."""
         if action not in ("ban", "timeout"):
-            return f"Discord: unknown action {action!r}, nothing done"
+            return Enforced(failed=[f"unknown action {action!r}"])
         target = self._target(case)
         if isinstance(target, str):
-            return f"Discord: {target}"
+            return Enforced(failed=[target])
         guild, author = target
         result = Enforced()
         reason = audit_reason(case.id, f"confirmed by {actor} on the Shield dashboard")
@@ -148,25 +148,16 @@ class Reviews:
         else:
             minutes = int(self.bot.app.communities.get(f"discord:{guild.id}", "timeout_minutes"))
             await self.bot.enforcer.timeout(author, guild, minutes * 60, reason, result)
-        self.bot.app.audit.record(
-            actor,
-            "case.enforce",
-            f"case:{case.id}",
-            subject=case.author_id,
-            community=case.community,
-            detail={"action": action, "done": result.done, "failed": result.failed, "via": "web"},
-        )
-        lines = result.done + [f"FAILED: {why}" for why in result.failed]
-        return "Discord: " + ("; ".join(lines) or "nothing done")
+        return result
 
-    async def notify(self, case: Case, text: str, actor: str) -> str:
-        """DM a moderator's note (text only) to a Discord case's author; audited as case.notify.
-        The registered Discord `PlatformNotify` of `shield run`."""
+    async def notify(self, case: Case, text: str, actor: str) -> Enforced:
+        """DM a moderator's note (text only) to a Discord case's author: the registered Discord
+        `PlatformNotify` of `shield run`."""
         if case.platform != PLATFORM:
-            return f"Discord: case {case.id} is from {case.platform}, not Discord: no DM sent"
+            return Enforced(failed=[f"case {case.id} is from {case.platform}, not Discord"])
         author_id = _discord_id(case.author_id)
         if author_id is None:
-            return "Discord: the case has no Discord author id: no DM sent"
+            return Enforced(failed=["the case has no Discord author id"])
         guild_id = _discord_id(case.community)
         guild = self.bot.get_guild(guild_id) if guild_id is not None else None
         where = f"**{guild.name}**" if guild is not None else "a server Shield guards"
@@ -177,19 +168,9 @@ class Reviews:
         try:
             user = await self.bot.fetch_user(author_id)
             await user.send(body, suppress_embeds=True)
-            sent, outcome = True, "Discord: the member was sent your message by DM"
         except discord.HTTPException as exc:
-            sent = False
-            outcome = f"Discord: could not DM the member (HTTP {exc.status}: DMs closed?)"
-        self.bot.app.audit.record(
-            actor,
-            "case.notify",
-            f"case:{case.id}",
-            subject=case.author_id,
-            community=case.community,
-            detail={"sent": sent, "text": text[:DM_CHARS], "via": "web"},
-        )
-        return outcome
+            return Enforced(failed=[f"could not DM the member (HTTP {exc.status}: DMs closed?)"])
+        return Enforced(done=["the member was sent your message by DM"])
 
     async def _edit_alert(
         self, interaction: discord.Interaction[Any], case: Case, decision: str

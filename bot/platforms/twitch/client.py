@@ -253,14 +253,14 @@ class ShieldTwitchBot(commands.Bot):
             return "the case is not from a channel Shield guards (a whisper?): nothing done"
         return channel, user_id
 
-    async def act_on_case(self, case: Case, action: str, actor: str) -> str:
+    async def act_on_case(self, case: Case, action: str, actor: str) -> Enforced:
         """Ban or time out a case's author in its channel, for a decision made elsewhere (the
-        dashboard); the registered Twitch `PlatformAction` of `shield run`. Audited."""
+        dashboard): the registered Twitch `PlatformAction` of `shield run`."""
         if action not in ("ban", "timeout"):
-            return f"Twitch: unknown action {action!r}, nothing done"
+            return Enforced(failed=[f"unknown action {action!r}"])
         target = self._target(case)
         if isinstance(target, str):
-            return f"Twitch: {target}"
+            return Enforced(failed=[target])
         channel, user_id = target
         minutes = int(self.app.communities.get(channel.community, "timeout_minutes"))
         plan = Plan(
@@ -272,46 +272,26 @@ class ShieldTwitchBot(commands.Bot):
         await self.guard.enforcer.escalate(
             plan, broadcaster_id=channel.id, user_id=user_id, reason=reason, result=result
         )
-        self.app.audit.record(
-            actor,
-            "case.enforce",
-            f"case:{case.id}",
-            subject=case.author_id,
-            community=case.community,
-            detail={"action": action, "done": result.done, "failed": result.failed, "via": "web"},
-        )
-        lines = result.done + [f"FAILED: {why}" for why in result.failed]
-        return "Twitch: " + ("; ".join(lines) or "nothing done")
+        return result
 
-    async def notify_member(self, case: Case, text: str, actor: str) -> str:
+    async def notify_member(self, case: Case, text: str, actor: str) -> Enforced:
         """Whisper a moderator's note (text only) to a Twitch case's author, when the bot token
-        has user:manage:whispers; the registered Twitch `PlatformNotify`. Audited."""
+        has user:manage:whispers: the registered Twitch `PlatformNotify`."""
         prefix, _, user_id = case.author_id.partition(":")
         if case.platform != PLATFORM or prefix != PLATFORM or not user_id.isdigit():
-            return f"Twitch: case {case.id} has no Twitch user to whisper: nothing sent"
+            return Enforced(failed=[f"case {case.id} has no Twitch user to whisper"])
         if self._guard is None:
-            return "Twitch: Shield is not connected to Twitch yet: nothing sent"
+            return Enforced(failed=["Shield is not connected to Twitch yet"])
         enforcer = self._guard.enforcer
-        result = Enforced()
+        if not enforcer.whisper_replies:
+            reason = f"could not whisper the member: the bot token lacks {WHISPER_REPLY_SCOPE}"
+            return Enforced(failed=[reason])
         where = case.community or "a Twitch channel"
         heading = f"From the moderators of {where} (Shield case {case.id}): "
-        if not enforcer.whisper_replies:
-            outcome = (
-                f"Twitch: could not whisper the member: the bot token lacks {WHISPER_REPLY_SCOPE}"
-            )
-        elif await enforcer.tell(user_id, heading + text, result):
-            outcome = "Twitch: the member was sent your message by whisper"
-        else:
-            outcome = "Twitch: could not whisper the member: " + "; ".join(result.failed)
-        self.app.audit.record(
-            actor,
-            "case.notify",
-            f"case:{case.id}",
-            subject=case.author_id,
-            community=case.community,
-            detail={"sent": bool(result.done), "text": text[:500], "via": "web"},
-        )
-        return outcome
+        result = Enforced()
+        if await enforcer.tell(user_id, heading + text, result):
+            return Enforced(done=["the member was sent your message by whisper"])
+        return result
 
     async def event_message(self, payload: twitchio.ChatMessage) -> None:
         """Shield has no chat commands: the chat component handles every message."""

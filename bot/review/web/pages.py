@@ -152,25 +152,18 @@ async def _on_platform(request: web.Request, case: Case, action: str, text: str 
     in this process; flash what happened, or what the moderator must do on the platform."""
     d = dash(request)
     what = "send your message to the member" if action == "notify" else PLATFORM_ACTIONS[action]
-    call = (
-        d.app.platform_notify.get(case.platform)
-        if action == "notify"
-        else d.app.platform_actions.get(case.platform)
-    )
-    if call is None:
+    if case.platform not in (
+        d.app.platform_notify if action == "notify" else d.app.platform_actions
+    ):
         session(request).flash(
             f"Recorded only: Shield's {case.platform} bot is not running with this dashboard, so "
             f"{what} on {case.platform} yourself (or decide while `shield run` is running).",
             "warn",
         )
         return
-    try:
-        result = await call(case, text if action == "notify" else action, actor(request))
-    except Exception:
-        log.exception("case %d: %s on %s failed", case.id, action, case.platform)
-        result = f"{case.platform}: could not {what} (the error is in Shield's log)"
-    failed = "FAILED" in result or "could not" in result or "nothing" in result
-    session(request).flash(result, "warn" if failed else "ok")
+    result = await d.review.on_platform(case, action, by=actor(request), text=text)
+    level = "warn" if result.failed else "ok"
+    session(request).flash(f"{case.platform.capitalize()}: {result.summary()}", level)
 
 
 def _media(data: bytes, content_type: str, name: str) -> web.Response:
