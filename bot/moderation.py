@@ -188,9 +188,11 @@ class Moderator:
         reason = hashes.reason if hashes.unscannable else None
         return MediaResult(ref, verdict, summary, reason, fetched.data)
 
-    async def handle(self, ctx: ScanContext) -> Handled:
-        """Scan, decide, and record a case when anything is to be done or shown."""
-        settings = self.app.communities.all(ctx.community) if ctx.community else None
+    async def handle(self, ctx: ScanContext, settings: dict[str, Any] | None = None) -> Handled:
+        """Scan, decide, and record a case when anything is to be done or shown. `settings`:
+        the community's, when the platform has already read them for this message."""
+        if settings is None and ctx.community:
+            settings = self.app.communities.all(ctx.community)
         outcome = await self.scan(ctx, settings)
         tier = outcome.verdict.tier
         unscannable = bool(outcome.unscannable)

@@ -14,7 +14,7 @@ import discord
 
 from bot.moderation import Handled
 from bot.platforms.discord.alerts import describe_finding
-from bot.platforms.discord.translate import Translator
+from bot.platforms.discord.translate import Translator, community_of
 from bot.review.workflow import support_text
 
 if TYPE_CHECKING:
@@ -78,10 +78,13 @@ class Guard:
     async def _message(self, message: discord.Message, is_edit: bool) -> Handled | None:
         if message.guild is None:
             return await self.direct_message(message, is_edit=is_edit)
+        # One read of the server's settings per message: the moderator role, then the policy.
+        settings = self.bot.app.communities.all(community_of(message.guild.id) or "")
+        role = settings["moderator_role"]
         ctx = self.translator.context(
-            message, moderator_role=self.moderator_role(message.guild), is_edit=is_edit
+            message, moderator_role=int(role) if role is not None else None, is_edit=is_edit
         )
-        handled = await self.bot.moderator.handle(ctx)
+        handled = await self.bot.moderator.handle(ctx, settings)
         if handled.case is None or not handled.first_time:
             return handled
         enforced = await self.bot.enforcer.carry_out(message, handled)
