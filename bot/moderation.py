@@ -202,7 +202,7 @@ class Moderator:
             unscannable=unscannable,
             policy=self.policy(ctx.community, ctx.channel_id, settings),
             offences=self.cases.offences(ctx.author_id) if tier is Tier.BLOCK else 0,
-            protected_author=ctx.author_is_moderator,
+            protected_author=ctx.author_is_moderator or not ctx.removable,
             is_dm=ctx.is_dm,
             reason=reason,
         )

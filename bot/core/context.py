@@ -47,6 +47,7 @@ class ScanContext:
     is_edit: bool = False
     jump_url: str | None = None
     author_is_moderator: bool = False  # never auto-actioned: alerts only
+    removable: bool = True  # False when the platform no longer lets anyone remove it (too old)
     extra_texts: tuple[str, ...] = field(default=())  # embed titles/descriptions, snapshot text
 
     @property

@@ -26,7 +26,6 @@ from bot.platforms.twitch.translate import (
     Channel,
     chat_context,
     held_context,
-    too_old,
     whisper_context,
 )
 from bot.review.workflow import support_text
@@ -132,7 +131,7 @@ class TwitchGuard:
         handled = await self.moderator.handle(ctx)
         if not handled.plan.alert:
             return None
-        if too_old(message.timestamp):
+        if not ctx.removable:
             handled.notes.append("over 6 hours old: Twitch no longer lets anyone delete it")
         elif ctx.author_is_moderator:
             handled.notes.append("sent by the broadcaster or a moderator: alert only")

@@ -90,9 +90,8 @@ def chat_context(
 ) -> ScanContext:
     """A chat message in neutral terms.
 
-    `author_is_moderator` is the core's "alert only, never act" flag: it is set for the
-    broadcaster and moderators, and also for a message past the six-hour window, because Twitch
-    refuses to delete either and the core's rule for both is the same.
+    The broadcaster's and moderators' messages, and any past the six-hour window, cannot be
+    deleted on Twitch: the core alerts on them and never acts.
     """
     login = message.chatter.name
     return ScanContext(
@@ -106,7 +105,8 @@ def chat_context(
         media=fragment_media(message.fragments),
         extra_texts=fragment_text(message.fragments, message.text),
         jump_url=viewer_card(channel.login, login),
-        author_is_moderator=is_protected(message) or too_old(message.timestamp, now),
+        author_is_moderator=is_protected(message),
+        removable=not too_old(message.timestamp, now),
     )
 
 
